@@ -1,0 +1,19 @@
+/* Hashes: SHA-256, double SHA-256, BIP340-style tagged hashes and HMAC-SHA256 (libsodium). */
+#ifndef P2PD_CRYPTO_HASH_H
+#define P2PD_CRYPTO_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void sha256(uint8_t out[32], const void *data, size_t len);
+/* SHA-256(SHA-256(data)): the frame checksum's hash. */
+void sha256d(uint8_t out[32], const void *data, size_t len);
+/* SHA-256(SHA-256(tag) || SHA-256(tag) || data), as BIP340 defines tagged hashes. */
+void tagged_hash(uint8_t out[32], const char *tag, const void *data, size_t len);
+void hmac_sha256(uint8_t out[32], const void *key, size_t keylen, const void *data, size_t len);
+/* Constant-time comparison of two equal-length buffers: 1 if equal, 0 otherwise. */
+int ct_equal(const void *a, const void *b, size_t len);
+/* Overwrite a secret so the compiler cannot optimise the write away. */
+void secure_wipe(void *p, size_t len);
+
+#endif

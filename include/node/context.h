@@ -1,0 +1,47 @@
+/* The node context: everything one running node owns, passed to every subsystem.
+ *
+ * There is no global node state: a test can build two nodes in one process. The event-loop
+ * thread owns every field; worker threads receive copies of what they need. */
+#ifndef P2PD_NODE_CONTEXT_H
+#define P2PD_NODE_CONTEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/clock.h"
+#include "util/fs.h"
+
+struct args;
+struct db;
+struct event;
+struct event_base;
+struct netparams;
+struct rpc_auth;
+struct rpc_server;
+
+/* Signals the node handles on its loop: SIGINT, SIGTERM, SIGHUP. */
+#define NODE_NSIGNALS 3
+
+struct node {
+	const struct netparams *params;
+	struct args *args;          /* parsed options; owned by the main */
+	struct clock clock;         /* mockable wall clock (setmocktime) */
+	struct event_base *base;
+	struct db *db;
+	struct rpc_auth *rpc_auth;
+	struct rpc_server *rpc;
+	char datadir[FS_MAX_PATH];  /* -datadir */
+	char netdir[FS_MAX_PATH];   /* datadir/<network subdir> */
+	char pidfile[FS_MAX_PATH];  /* "" when none was written */
+	int lock_fd;                /* holds netdir/.lock; -1 when not held */
+	int64_t start_us;           /* clock_mono_us() at start, for uptime */
+	uint8_t node_seckey[32];    /* the node key (secret; wiped at shutdown) */
+	uint8_t node_pubkey[32];    /* its x-only public key */
+	struct event *signals[NODE_NSIGNALS];
+	bool shutdown_requested;
+};
+
+/* Ask the loop to stop at its next turn (RPC stop, signals). Safe from the loop thread only. */
+void node_request_shutdown(struct node *node);
+
+#endif

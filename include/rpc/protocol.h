@@ -1,0 +1,23 @@
+/* JSON-RPC error codes, in Bitcoin Core's numbering, so scripts written for bitcoin-cli keep
+ * their meaning. doc/rpc.md lists them. */
+#ifndef P2PD_RPC_PROTOCOL_H
+#define P2PD_RPC_PROTOCOL_H
+
+enum rpc_error_code {
+	/* JSON-RPC 2.0 standard codes */
+	RPC_INVALID_REQUEST = -32600,
+	RPC_METHOD_NOT_FOUND = -32601,
+	RPC_INVALID_PARAMS = -32602,
+	RPC_INTERNAL_ERROR = -32603,
+	RPC_PARSE_ERROR = -32700,
+	/* application codes */
+	RPC_MISC_ERROR = -1,         /* an error that fits no other code */
+	RPC_TYPE_ERROR = -3,         /* a parameter has the wrong JSON type */
+	RPC_INVALID_PARAMETER = -8,  /* a parameter has a bad value */
+	RPC_DATABASE_ERROR = -20,    /* the database failed */
+	RPC_IN_WARMUP = -28,         /* the node is still starting */
+	RPC_METHOD_DEPRECATED = -32, /* the method was removed */
+	RPC_CLIENT_NOT_CONNECTED = -9,
+};
+
+#endif

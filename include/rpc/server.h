@@ -1,0 +1,89 @@
+/* The JSON-RPC server: HTTP via libevent's evhttp, authentication, dispatch.
+ *
+ * Requests are handled on the event-loop thread, which owns all node state, so handlers need
+ * no locks. The server accepts JSON-RPC 1.0 and 2.0 requests, batches, positional and named
+ * parameters; it maps named parameters to positions with the spec table (rpc/spec.h), checks
+ * types, and calls the handler registered for the method. */
+#ifndef P2PD_RPC_SERVER_H
+#define P2PD_RPC_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct event_base;
+struct node;
+struct rpc_server;
+struct rpc_spec;
+
+/* Largest request body accepted; bigger gets HTTP 413 before the body is buffered. */
+#define RPC_MAX_BODY (1u << 20)
+/* Largest total request header size; bigger is refused by evhttp. */
+#define RPC_MAX_HEADERS 8192
+/* Most requests in one batch. */
+#define RPC_MAX_BATCH 1000
+/* Delay before answering a request with bad credentials (slows down guessing). */
+#define RPC_AUTH_FAIL_DELAY_MS 250
+
+struct rpc_error {
+	int code; /* enum rpc_error_code */
+	char message[512];
+};
+
+struct rpc_call {
+	struct node *node;
+	struct rpc_server *server;
+	const struct rpc_spec *spec;
+	const char *user; /* authenticated user name */
+};
+
+/* A handler gets params as an array with one slot per spec argument (missing optional
+ * arguments are JSON null) already type-checked. It returns a new reference to the result
+ * (json_null() for none), or NULL after filling err. */
+typedef json_t *(*rpc_handler)(struct rpc_call *call, json_t *params, struct rpc_error *err);
+
+struct rpc_method {
+	const char *name;
+	rpc_handler fn;
+};
+
+/* Fill err (printf-style) and return NULL, for handlers: return rpc_fail(err, code, ...). */
+json_t *rpc_fail(struct rpc_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct rpc_server_config {
+	const char *const *bind;      /* addresses, "host", "host:port", "[v6]:port" */
+	size_t nbind;
+	uint16_t port;                /* default port for bind entries without one */
+	const char *const *allowip;   /* "ip", "ip/bits", "ip/netmask" besides loopback */
+	size_t nallowip;
+	int timeout_secs;             /* -rpcservertimeout */
+	int workqueue;                /* -rpcworkqueue: most requests in flight */
+	struct rpc_auth *auth;        /* owned by the caller; must outlive the server */
+};
+
+/* Start the server on base. Returns NULL with err set if any bind address cannot be parsed or
+ * bound, or an -rpcallowip entry is malformed. */
+struct rpc_server *rpc_server_new(struct event_base *base, struct node *node,
+				  const struct rpc_server_config *cfg, char *err, size_t errlen);
+/* Stop listening and free. NULL is a no-op. */
+void rpc_server_free(struct rpc_server *s);
+
+/* Handle one JSON-RPC request object (or batch) already parsed, as the HTTP layer does after
+ * authentication. Returns the response (new reference) or NULL for a JSON-RPC 2.0 notification.
+ * *http_status receives the status code to send. Exposed for unit tests. */
+json_t *rpc_server_execute(struct rpc_server *s, const json_t *request, const char *user,
+			   int *http_status);
+
+/* The methods the server dispatches to, from each category file (rpc/control.c, rpc/net.c,
+ * ...); terminated by a NULL name. */
+extern const struct rpc_method rpc_control_methods[];
+extern const struct rpc_method rpc_network_methods[];
+
+/* Commands being executed right now, for getrpcinfo: fills arrays, returns count (<= max). */
+size_t rpc_server_active(const struct rpc_server *s, const char **methods, int64_t *started_us,
+			 size_t max);
+
+#endif

@@ -1,0 +1,24 @@
+/* Network parameters: what differs between main, testnet and regtest. */
+#ifndef P2PD_UTIL_NETPARAMS_H
+#define P2PD_UTIL_NETPARAMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum network { NET_MAIN, NET_TESTNET, NET_REGTEST };
+
+struct netparams {
+	enum network id;
+	const char *name;    /* "main", "testnet", "regtest": -chain= and config sections */
+	const char *subdir;  /* data sub-directory; "" for main (the data directory itself) */
+	uint8_t magic[4];    /* first bytes of every P2P frame */
+	uint16_t p2p_port;   /* default -port */
+	uint16_t rpc_port;   /* default -rpcport */
+	bool mocktime_allowed; /* setmocktime accepted */
+};
+
+/* Parameters by name, or NULL for an unknown network. */
+const struct netparams *netparams_by_name(const char *name);
+const struct netparams *netparams_get(enum network id);
+
+#endif
