@@ -4,8 +4,10 @@
  * "-name", "-name=value", "--name=value" and "-noname" (boolean false). The config file takes
  * "name=value" lines, "#" comments, blank lines and "[main]" / "[testnet]" / "[regtest]"
  * sections; "regtest.name=value" is the same as the line inside [regtest]. Precedence, highest
- * first: command line, the selected network's section, the top of the file, the default. For a
- * multi-valued option (ARG_LIST) the command-line values replace the config values.
+ * first: command line, the selected network's section, the top of the file, the default. A
+ * multi-valued option (ARG_LIST) collects the values of all three, command line first; "-noX"
+ * (or "noX=1" in the file) clears what lower layers gave. Only whole-line comments exist, so a
+ * value may contain '#'.
  *
  * Every error (unknown option, bad value, malformed line) is reported with its origin
  * ("p2pd.conf:12: ...") into the caller's buffer; nothing is printed. */
@@ -29,7 +31,7 @@ enum arg_flags {
 };
 
 struct arg_def {
-	const char *name;     /* without the leading dash */
+	const char *name; /* without the leading dash */
 	enum arg_type type;
 	unsigned flags;       /* enum arg_flags */
 	int64_t min, max;     /* for ARG_INT */
@@ -43,6 +45,8 @@ struct arg_def {
 /* Values kept for one ARG_LIST option; more is an error (a config file cannot grow memory
  * without bound). */
 #define ARGS_MAX_LIST 256
+/* Largest config file read (a config is a few KiB; anything this big is a mistake). */
+#define ARGS_MAX_CONFIG_SIZE (1u << 20)
 
 struct args;
 
@@ -64,6 +68,10 @@ int args_read_config_file(struct args *a, const char *path, bool required, char 
 int args_read_config_string(struct args *a, const char *text, size_t len, const char *origin,
 			    char *err, size_t errlen);
 
+/* When on, config-file keys not in the table are skipped instead of being errors (p2p-cli
+ * reads p2pd.conf, which holds p2pd-only keys). Unknown command-line options stay errors. */
+void args_set_ignore_unknown_config(struct args *a, bool on);
+
 /* Choose which config section applies ("main", "testnet", "regtest"). */
 void args_select_network(struct args *a, const char *network);
 
@@ -74,14 +82,15 @@ bool args_is_set(const struct args *a, const char *name);
 const char *args_get_str(const struct args *a, const char *name, const char *def);
 int64_t args_get_int(const struct args *a, const char *name, int64_t def);
 bool args_get_bool(const struct args *a, const char *name, bool def);
+/* Whether the effective setting is a negation ("-noX"): strings then read as "", ints as 0. */
+bool args_is_negated(const struct args *a, const char *name);
 /* All values of an ARG_LIST option (or of any option: its single effective value). Returns the
  * count; *values points into a's storage, valid until the next args_* call that modifies a. */
 size_t args_get_list(const struct args *a, const char *name, const char *const **values);
 
 /* Set a value from code (as if given on the command line), e.g. a soft default. Returns 0, or
  * -1 with err if the value is invalid. */
-int args_force_set(struct args *a, const char *name, const char *value, char *err,
-		   size_t errlen);
+int args_force_set(struct args *a, const char *name, const char *value, char *err, size_t errlen);
 
 /* Write the -help text for the table: "Options:" then categories in table order, each option
  * as "  -name=<arg>\n       help" wrapped at 79 columns. Returns a malloc'd string. */
