@@ -27,10 +27,10 @@ struct db_batch;
 
 enum db_open_status {
 	DB_OPEN_OK,
-	DB_OPEN_ERROR,     /* I/O or LevelDB error: message in err */
-	DB_OPEN_CORRUPT,   /* LevelDB reports corruption */
-	DB_OPEN_TOO_NEW,   /* schema newer than this build */
-	DB_OPEN_FOREIGN,   /* data present but no schema key: not ours */
+	DB_OPEN_ERROR,   /* I/O or LevelDB error: message in err */
+	DB_OPEN_CORRUPT, /* LevelDB reports corruption */
+	DB_OPEN_TOO_NEW, /* schema newer than this build */
+	DB_OPEN_FOREIGN, /* data present but no schema key: not ours */
 };
 
 /* Open (creating if missing) the database in directory path; cache_mb sizes LevelDB's block
