@@ -24,19 +24,19 @@ struct rpc_server;
 
 struct node {
 	const struct netparams *params;
-	struct args *args;          /* parsed options; owned by the main */
-	struct clock clock;         /* mockable wall clock (setmocktime) */
+	struct args *args;  /* parsed options; owned by the main */
+	struct clock clock; /* mockable wall clock (setmocktime) */
 	struct event_base *base;
 	struct db *db;
 	struct rpc_auth *rpc_auth;
 	struct rpc_server *rpc;
-	char datadir[FS_MAX_PATH];  /* -datadir */
-	char netdir[FS_MAX_PATH];   /* datadir/<network subdir> */
-	char pidfile[FS_MAX_PATH];  /* "" when none was written */
-	int lock_fd;                /* holds netdir/.lock; -1 when not held */
-	int64_t start_us;           /* clock_mono_us() at start, for uptime */
-	uint8_t node_seckey[32];    /* the node key (secret; wiped at shutdown) */
-	uint8_t node_pubkey[32];    /* its x-only public key */
+	char datadir[FS_MAX_PATH]; /* -datadir */
+	char netdir[FS_MAX_PATH];  /* datadir/<network subdir> */
+	char pidfile[FS_MAX_PATH]; /* "" when none was written */
+	int lock_fd;               /* holds netdir/.lock; -1 when not held */
+	int64_t start_us;          /* clock_mono_us() at start, for uptime */
+	uint8_t node_seckey[32];   /* the node key (secret; wiped at shutdown) */
+	uint8_t node_pubkey[32];   /* its x-only public key */
 	struct event *signals[NODE_NSIGNALS];
 	bool shutdown_requested;
 };

@@ -1,1 +1,520 @@
-/* placeholder */
+/* Start-up and shutdown of p2pd (include/node/init.h).
+ *
+ * The order matters and is the same as Bitcoin Core's: options and config, network choice,
+ * daemonize (before taking the lock: fcntl locks are not inherited across fork), lock the data
+ * directory, log, node key, database, RPC, loop. Shutdown undoes it in reverse. */
+#include "node/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "crypto/hash.h"
+#include "crypto/keys.h"
+#include "node/context.h"
+#include "node/options.h"
+#include "rpc/auth.h"
+#include "rpc/server.h"
+#include "store/db.h"
+#include "util/args.h"
+#include "util/bytes.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/netparams.h"
+#include "util/random.h"
+#include "util/version.h"
+
+/* Room for one start-up error message. */
+#define INIT_ERR_LEN 1024
+/* The node key file holds 64 hex characters and a newline; anything much longer is not ours. */
+#define NODEKEY_FILE_MAX 256
+
+/* Report a start-up error on stderr and in the log (when open). Returns -1. */
+static int init_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int init_error(const char *fmt, ...)
+{
+	char msg[INIT_ERR_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Error: %s\n", msg);
+	if (log_file_path()[0])
+		log_error("%s", msg);
+	return -1;
+}
+
+void node_request_shutdown(struct node *node)
+{
+	if (node->shutdown_requested)
+		return;
+	node->shutdown_requested = true;
+	log_info("Shutdown requested");
+	if (node->base)
+		event_base_loopexit(node->base, NULL);
+}
+
+/* Resolve name relative to dir unless it is absolute. */
+static int path_in(char *out, size_t outlen, const char *dir, const char *name)
+{
+	if (name[0] == '/') {
+		if (strlen(name) >= outlen)
+			return -1;
+		strcpy(out, name);
+		return 0;
+	}
+	return fs_join(out, outlen, dir, name);
+}
+
+/* Options, config file and network. Returns 1 to exit 0 now (help, version), 0 to go on, -1 on
+ * error. */
+static int load_config(struct node *node, int argc, char **argv)
+{
+	char err[INIT_ERR_LEN];
+	int first;
+	node->args = args_new(node_options, node_options_count);
+	if (!node->args)
+		return init_error("out of memory");
+	struct args *a = node->args;
+	if (args_parse_cmdline(a, argc, argv, &first, err, sizeof(err)) != 0)
+		return init_error("%s (see p2pd -help)", err);
+	if (first < argc)
+		return init_error(
+			"unexpected argument '%s': p2pd takes only options (see p2pd -help)",
+			argv[first]);
+	if (args_get_bool(a, "help", false) || args_get_bool(a, "h", false) ||
+	    args_get_bool(a, "?", false)) {
+		char *help = args_help_text(node_options, node_options_count);
+		printf("%s version %s\n\nUsage: p2pd [options]\n\n%s", CLIENT_NAME,
+		       CLIENT_VERSION_STRING, help ? help : "");
+		free(help);
+		return 1;
+	}
+	if (args_get_bool(a, "version", false)) {
+		printf("%s version %s\n", CLIENT_NAME, CLIENT_VERSION_STRING);
+		return 1;
+	}
+
+	if (args_is_set(a, "datadir")) {
+		const char *d = args_get_str(a, "datadir", "");
+		if (strlen(d) >= sizeof(node->datadir) || d[0] == '\0')
+			return init_error("invalid -datadir '%s'", d);
+		if (!fs_is_dir(d))
+			return init_error("specified data directory \"%s\" does not exist", d);
+		strcpy(node->datadir, d);
+	} else {
+		if (fs_default_datadir(node->datadir, sizeof(node->datadir)) != 0)
+			return init_error("default data directory path too long");
+		if (fs_mkdirs(node->datadir) != 0)
+			return init_error("cannot create data directory %s: %s", node->datadir,
+					  strerror(errno));
+	}
+
+	char conf[FS_MAX_PATH];
+	bool conf_given = args_is_set(a, "conf");
+	if (path_in(conf, sizeof(conf), node->datadir, args_get_str(a, "conf", "p2pd.conf")) != 0)
+		return init_error("config file path too long");
+	if (args_read_config_file(a, conf, conf_given, err, sizeof(err)) != 0)
+		return init_error("%s", err);
+
+	int chosen = 0;
+	const char *chain = "main";
+	if (args_get_bool(a, "testnet", false)) {
+		chain = "testnet";
+		chosen++;
+	}
+	if (args_get_bool(a, "regtest", false)) {
+		chain = "regtest";
+		chosen++;
+	}
+	if (args_is_set(a, "chain")) {
+		chain = args_get_str(a, "chain", "main");
+		chosen++;
+	}
+	if (chosen > 1)
+		return init_error("invalid combination of -regtest, -testnet and -chain: use one");
+	node->params = netparams_by_name(chain);
+	if (!node->params)
+		return init_error("unknown chain '%s' (expected main, testnet or regtest)", chain);
+	args_select_network(a, node->params->name);
+
+	if (node->params->subdir[0] == '\0')
+		strcpy(node->netdir, node->datadir);
+	else if (fs_join(node->netdir, sizeof(node->netdir), node->datadir, node->params->subdir) !=
+		 0)
+		return init_error("data directory path too long");
+	if (fs_mkdirs(node->netdir) != 0)
+		return init_error("cannot create %s: %s", node->netdir, strerror(errno));
+	return 0;
+}
+
+/* Detach: the parent waits on a pipe for the child's start-up result and exits with it. Returns
+ * the write end of the pipe in the child (-1 when not daemonizing), or -2 on error. The parent
+ * never returns. */
+static int daemonize(void)
+{
+	int fds[2];
+	if (pipe(fds) != 0) {
+		init_error("cannot create a pipe: %s", strerror(errno));
+		return -2;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		init_error("cannot fork: %s", strerror(errno));
+		return -2;
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		char status = 1;
+		ssize_t n;
+		do
+			n = read(fds[0], &status, 1);
+		while (n < 0 && errno == EINTR);
+		_exit(n == 1 && status == 0 ? 0 : 1);
+	}
+	close(fds[0]);
+	if (setsid() < 0) {
+		init_error("setsid failed: %s", strerror(errno));
+		return -2;
+	}
+	return fds[1];
+}
+
+/* Tell the waiting parent how start-up went, then cut the terminal off. */
+static void daemon_notify(int *fd, bool ok)
+{
+	if (*fd < 0)
+		return;
+	char status = ok ? 0 : 1;
+	ssize_t n;
+	do
+		n = write(*fd, &status, 1);
+	while (n < 0 && errno == EINTR);
+	close(*fd);
+	*fd = -1;
+	if (ok) {
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+			if (devnull > STDERR_FILENO)
+				close(devnull);
+		}
+	}
+}
+
+static int setup_logging(struct node *node)
+{
+	struct args *a = node->args;
+	bool daemon = args_get_bool(a, "daemon", false);
+	log_set_console(args_get_bool(a, "printtoconsole", !daemon));
+	log_set_timestamps(args_get_bool(a, "logtimestamps", true));
+	const char *const *cats;
+	size_t n = args_get_list(a, "debug", &cats);
+	for (size_t i = 0; i < n; i++) {
+		if (!log_category_known(cats[i]))
+			return init_error("unknown logging category -debug=%s", cats[i]);
+		log_enable(log_category_from_name(cats[i]));
+	}
+	n = args_get_list(a, "debugexclude", &cats);
+	for (size_t i = 0; i < n; i++) {
+		if (!log_category_known(cats[i]))
+			return init_error("unknown logging category -debugexclude=%s", cats[i]);
+		log_disable(log_category_from_name(cats[i]));
+	}
+	if (!args_is_negated(a, "debuglogfile")) {
+		char path[FS_MAX_PATH];
+		if (path_in(path, sizeof(path), node->netdir,
+			    args_get_str(a, "debuglogfile", "debug.log")) != 0)
+			return init_error("log file path too long");
+		if (log_open_file(path) != 0)
+			return init_error("cannot open log file %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+static int write_pidfile(struct node *node)
+{
+	struct args *a = node->args;
+	if (!args_get_bool(a, "daemon", false) && !args_is_set(a, "pid"))
+		return 0;
+	if (path_in(node->pidfile, sizeof(node->pidfile), node->netdir,
+		    args_get_str(a, "pid", "p2pd.pid")) != 0)
+		return init_error("pid file path too long");
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	if (fs_write_file(node->pidfile, text, (size_t)n, 0644) != 0) {
+		int e = errno;
+		node->pidfile[0] = '\0';
+		return init_error("cannot write pid file: %s", strerror(e));
+	}
+	return 0;
+}
+
+/* Load the node key, or make one on first start. A malformed key file is never overwritten. */
+static int load_node_key(struct node *node)
+{
+	char path[FS_MAX_PATH];
+	if (fs_join(path, sizeof(path), node->netdir, "nodekey") != 0)
+		return init_error("node key path too long");
+	char *text = NULL;
+	size_t len;
+	if (fs_read_file(path, NODEKEY_FILE_MAX, &text, &len) == 0) {
+		while (len > 0 &&
+		       (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+			text[--len] = '\0';
+		int bad = hex_decode(node->node_seckey, 32, text) != 0 ||
+			  !key_seckey_valid(node->node_seckey);
+		secure_wipe(text, len);
+		free(text);
+		if (bad)
+			return init_error(
+				"node key file %s is malformed (expected 64 hex characters "
+				"of a valid secp256k1 secret key); it was left untouched",
+				path);
+		log_info("Loaded node key from %s", path);
+	} else if (errno == ENOENT) {
+		if (key_generate(node->node_seckey) != 0)
+			return init_error("cannot generate a node key");
+		char hex[65 + 1];
+		hex_encode(hex, node->node_seckey, 32);
+		hex[64] = '\n';
+		int r = fs_write_file(path, hex, 65, 0600);
+		int e = errno;
+		secure_wipe(hex, sizeof(hex));
+		if (r != 0)
+			return init_error("cannot write node key %s: %s", path, strerror(e));
+		log_info("Generated a new node key in %s", path);
+	} else {
+		return init_error("cannot read node key %s: %s", path,
+				  errno == EFBIG ? "file too large" : strerror(errno));
+	}
+	if (key_xonly_pubkey(node->node_pubkey, node->node_seckey) != 0)
+		return init_error("cannot derive the node public key");
+	char pub[65];
+	hex_encode(pub, node->node_pubkey, 32);
+	log_info("Node public key: %s", pub);
+	return 0;
+}
+
+static int open_database(struct node *node)
+{
+	char path[FS_MAX_PATH], err[INIT_ERR_LEN];
+	if (fs_join(path, sizeof(path), node->netdir, "db") != 0)
+		return init_error("database path too long");
+	size_t cache = (size_t)args_get_int(node->args, "dbcache", DEFAULT_DB_CACHE_MB);
+	if (db_open(&node->db, path, cache, err, sizeof(err)) != DB_OPEN_OK)
+		return init_error("%s", err);
+	log_info("Opened database %s (schema version %u)", path, db_schema_version(node->db));
+	return 0;
+}
+
+/* Whether an -rpcbind value names a loopback address. */
+static bool is_loopback_bind(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	       strncmp(addr, "[::1]", 5) == 0 || strncmp(addr, "localhost", 9) == 0;
+}
+
+static int setup_rpc_auth(struct node *node)
+{
+	struct args *a = node->args;
+	char err[INIT_ERR_LEN];
+	node->rpc_auth = rpc_auth_new();
+	if (!node->rpc_auth)
+		return init_error("out of memory");
+	const char *user = args_get_str(a, "rpcuser", "");
+	const char *pass = args_get_str(a, "rpcpassword", "");
+	if (pass[0] != '\0') {
+		if (rpc_auth_add_password(node->rpc_auth, user, pass, err, sizeof(err)) != 0)
+			return init_error("-rpcuser/-rpcpassword: %s", err);
+	} else {
+		if (user[0] != '\0')
+			return init_error("-rpcuser is set but -rpcpassword is not");
+		char path[FS_MAX_PATH];
+		if (path_in(path, sizeof(path), node->netdir,
+			    args_get_str(a, "rpccookiefile", ".cookie")) != 0)
+			return init_error("cookie file path too long");
+		if (rpc_auth_create_cookie(node->rpc_auth, path, err, sizeof(err)) != 0)
+			return init_error("%s", err);
+		log_debug(LOG_RPC, "wrote RPC cookie %s", path);
+	}
+	const char *const *entries;
+	size_t n = args_get_list(a, "rpcauth", &entries);
+	for (size_t i = 0; i < n; i++)
+		if (rpc_auth_add_rpcauth(node->rpc_auth, entries[i], err, sizeof(err)) != 0)
+			return init_error("-rpcauth=%s: %s", entries[i], err);
+	return 0;
+}
+
+static int start_rpc(struct node *node)
+{
+	struct args *a = node->args;
+	char err[INIT_ERR_LEN];
+	if (!args_get_bool(a, "server", true)) {
+		log_info("RPC server disabled (-server=0)");
+		return 0;
+	}
+	if (setup_rpc_auth(node) != 0)
+		return -1;
+	static const char *const default_bind[] = {"127.0.0.1", "::1"};
+	struct rpc_server_config cfg = {0};
+	cfg.nallowip = args_get_list(a, "rpcallowip", &cfg.allowip);
+	const char *const *binds;
+	size_t nbind = args_get_list(a, "rpcbind", &binds);
+	for (size_t i = 0; i < nbind; i++)
+		if (!is_loopback_bind(binds[i]) && cfg.nallowip == 0)
+			return init_error(
+				"-rpcbind=%s is not a loopback address and no -rpcallowip is "
+				"given: the RPC server would be reachable from other hosts "
+				"but answer none of them. Add -rpcallowip for the hosts that "
+				"may connect (and protect the credentials), or bind to "
+				"127.0.0.1",
+				binds[i]);
+	cfg.bind = nbind ? binds : default_bind;
+	cfg.nbind = nbind ? nbind : 2;
+	cfg.port = (uint16_t)args_get_int(a, "rpcport", node->params->rpc_port);
+	cfg.timeout_secs = (int)args_get_int(a, "rpcservertimeout", DEFAULT_RPC_SERVER_TIMEOUT);
+	cfg.workqueue = (int)args_get_int(a, "rpcworkqueue", DEFAULT_RPC_WORKQUEUE);
+	cfg.auth = node->rpc_auth;
+	node->rpc = rpc_server_new(node->base, node, &cfg, err, sizeof(err));
+	if (!node->rpc)
+		return init_error("cannot start the RPC server: %s", err);
+	log_info("RPC server listening on port %u", cfg.port);
+	return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct node *node = arg;
+	(void)what;
+	if (sig == SIGHUP) {
+		if (log_reopen() != 0)
+			log_error("cannot reopen the log file: %s", strerror(errno));
+		else
+			log_info("Reopened the log file (SIGHUP)");
+		return;
+	}
+	log_info("Received signal %d", (int)sig);
+	node_request_shutdown(node);
+}
+
+static int setup_loop(struct node *node)
+{
+	if (evthread_use_pthreads() != 0)
+		return init_error("libevent has no pthread support");
+	node->base = event_base_new();
+	if (!node->base)
+		return init_error("cannot create the event loop");
+	signal(SIGPIPE, SIG_IGN);
+	const int sigs[NODE_NSIGNALS] = {SIGINT, SIGTERM, SIGHUP};
+	for (int i = 0; i < NODE_NSIGNALS; i++) {
+		node->signals[i] = evsignal_new(node->base, sigs[i], on_signal, node);
+		if (!node->signals[i] || evsignal_add(node->signals[i], NULL) != 0)
+			return init_error("cannot install signal handlers");
+	}
+	return 0;
+}
+
+static void shutdown_node(struct node *node)
+{
+	log_info("Shutdown: in progress...");
+	rpc_server_free(node->rpc);
+	node->rpc = NULL;
+	if (node->rpc_auth) {
+		rpc_auth_remove_cookie(node->rpc_auth);
+		rpc_auth_free(node->rpc_auth);
+		node->rpc_auth = NULL;
+	}
+	for (int i = 0; i < NODE_NSIGNALS; i++)
+		if (node->signals[i])
+			event_free(node->signals[i]);
+	if (node->base)
+		event_base_free(node->base);
+	node->base = NULL;
+	db_close(node->db);
+	node->db = NULL;
+	if (node->pidfile[0] && unlink(node->pidfile) != 0)
+		log_warn("cannot remove pid file %s: %s", node->pidfile, strerror(errno));
+	secure_wipe(node->node_seckey, sizeof(node->node_seckey));
+	keys_shutdown();
+	log_info("Shutdown: done");
+	if (node->lock_fd >= 0)
+		close(node->lock_fd);
+	args_free(node->args);
+	log_shutdown();
+	libevent_global_shutdown();
+}
+
+int node_main(int argc, char **argv)
+{
+	struct node node;
+	memset(&node, 0, sizeof(node));
+	node.lock_fd = -1;
+	int daemon_fd = -1;
+	int rc = 1;
+
+	if (random_init() != 0) {
+		fprintf(stderr, "Error: cannot initialise libsodium\n");
+		return 1;
+	}
+	int r = load_config(&node, argc, argv);
+	if (r != 0) {
+		args_free(node.args);
+		return r > 0 ? 0 : 1;
+	}
+	if (args_get_bool(node.args, "daemon", false)) {
+		daemon_fd = daemonize();
+		if (daemon_fd == -2) {
+			args_free(node.args);
+			return 1;
+		}
+	}
+	node.lock_fd = fs_lock_dir(node.netdir);
+	if (node.lock_fd < 0) {
+		if (errno == EWOULDBLOCK || errno == EAGAIN || errno == EACCES)
+			init_error("Cannot obtain a lock on data directory %s. p2pd is probably "
+				   "already running.",
+				   node.netdir);
+		else
+			init_error("cannot lock data directory %s: %s", node.netdir,
+				   strerror(errno));
+		goto out;
+	}
+	node.start_us = clock_mono_us();
+	if (setup_logging(&node) != 0)
+		goto out;
+	log_info("%s version %s starting on %s", CLIENT_NAME, CLIENT_VERSION_STRING,
+		 node.params->name);
+	log_info("Data directory %s", node.netdir);
+	if (write_pidfile(&node) != 0)
+		goto out;
+	if (keys_init() != 0) {
+		init_error("cannot create the secp256k1 context");
+		goto out;
+	}
+	if (load_node_key(&node) != 0 || open_database(&node) != 0 || setup_loop(&node) != 0 ||
+	    start_rpc(&node) != 0)
+		goto out;
+	log_info("init: done loading");
+	daemon_notify(&daemon_fd, true);
+	if (event_base_dispatch(node.base) < 0)
+		log_error("event loop failed");
+	rc = 0;
+out:
+	daemon_notify(&daemon_fd, rc == 0);
+	shutdown_node(&node);
+	return rc;
+}

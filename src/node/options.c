@@ -1,1 +1,89 @@
-/* placeholder */
+/* p2pd's option table (include/node/options.h). Help texts state each default. */
+#include "node/options.h"
+
+#include <stdint.h>
+
+#define STR(x)  #x
+#define XSTR(x) STR(x)
+
+const struct arg_def node_options[] = {
+	{"help", ARG_BOOL, ARG_CMDLINE_ONLY, 0, 0, NULL, "Print this help message and exit.",
+	 "General"},
+	{"h", ARG_BOOL, ARG_CMDLINE_ONLY | ARG_HIDDEN, 0, 0, NULL, "Same as -help.", "General"},
+	{"?", ARG_BOOL, ARG_CMDLINE_ONLY | ARG_HIDDEN, 0, 0, NULL, "Same as -help.", "General"},
+	{"version", ARG_BOOL, ARG_CMDLINE_ONLY, 0, 0, NULL, "Print the version and exit.",
+	 "General"},
+	{"datadir", ARG_STRING, ARG_CMDLINE_ONLY, 0, 0, "<dir>",
+	 "Data directory (default: ~/.p2pd). It must exist when given.", "General"},
+	{"conf", ARG_STRING, ARG_CMDLINE_ONLY, 0, 0, "<file>",
+	 "Config file, relative to the data directory unless absolute (default: p2pd.conf). A "
+	 "file named with -conf must exist.",
+	 "General"},
+	{"daemon", ARG_BOOL, 0, 0, 0, NULL,
+	 "Run in the background; the command returns once the node is up (default: 0).", "General"},
+	{"pid", ARG_STRING, 0, 0, 0, "<file>",
+	 "Pid file, relative to the network directory unless absolute (default: p2pd.pid; "
+	 "written with -daemon or when this option is given).",
+	 "General"},
+	{"dbcache", ARG_INT, 0, 1, 16384, "<MiB>",
+	 "Database cache size in MiB (default: " XSTR(DEFAULT_DB_CACHE_MB) ").", "General"},
+
+	{"chain", ARG_STRING, 0, 0, 0, "<name>",
+	 "Network to use: main, testnet or regtest (default: main).", "Chain selection"},
+	{"testnet", ARG_BOOL, 0, 0, 0, NULL, "Use the test network. Same as -chain=testnet.",
+	 "Chain selection"},
+	{"regtest", ARG_BOOL, 0, 0, 0, NULL,
+	 "Use the local regression-test network (local testnets). Same as -chain=regtest.",
+	 "Chain selection"},
+
+	{"printtoconsole", ARG_BOOL, 0, 0, 0, NULL,
+	 "Send log lines to standard output (default: 1 unless -daemon).", "Logging"},
+	{"debuglogfile", ARG_STRING, 0, 0, 0, "<file>",
+	 "Log file, relative to the network directory unless absolute (default: debug.log); "
+	 "-nodebuglogfile writes no file.",
+	 "Logging"},
+	{"debug", ARG_LIST, 0, 0, 0, "<category>",
+	 "Log debug messages of a category: net, msg, addrman, rpc, db, http, crypto, config; "
+	 "all or 1 for every category. May be repeated.",
+	 "Logging"},
+	{"debugexclude", ARG_LIST, 0, 0, 0, "<category>",
+	 "Exclude a category from -debug (useful with -debug=all). May be repeated.", "Logging"},
+	{"logtimestamps", ARG_BOOL, 0, 0, 0, NULL,
+	 "Prefix log lines with a timestamp (default: 1).", "Logging"},
+
+	{"server", ARG_BOOL, 0, 0, 0, NULL, "Accept JSON-RPC commands (default: 1).", "RPC server"},
+	{"rpcbind", ARG_LIST, 0, 0, 0, "<addr>[:port]",
+	 "Listen for JSON-RPC on this address (default: 127.0.0.1 and ::1). A non-loopback "
+	 "address needs -rpcallowip. May be repeated.",
+	 "RPC server"},
+	{"rpcport", ARG_INT, 0, 1, 65535, "<port>",
+	 "Listen for JSON-RPC on this port (default: 9732, testnet: 19732, regtest: 29732).",
+	 "RPC server"},
+	{"rpcallowip", ARG_LIST, 0, 0, 0, "<ip>",
+	 "Allow JSON-RPC from this source besides loopback: an address, address/bits or "
+	 "address/netmask. May be repeated.",
+	 "RPC server"},
+	{"rpcuser", ARG_STRING, 0, 0, 0, "<user>", "User name for JSON-RPC (with -rpcpassword).",
+	 "RPC server"},
+	{"rpcpassword", ARG_STRING, 0, 0, 0, "<pw>",
+	 "Password for JSON-RPC. Without it a random cookie is written to .cookie in the network "
+	 "directory.",
+	 "RPC server"},
+	{"rpcauth", ARG_LIST, 0, 0, 0, "<userpw>",
+	 "User and salted HMAC-SHA256 of a password, as user:salt$hash "
+	 "(contrib/rpcauth/rpcauth.py makes one). May be repeated.",
+	 "RPC server"},
+	{"rpccookiefile", ARG_STRING, 0, 0, 0, "<file>",
+	 "Cookie file, relative to the network directory unless absolute (default: .cookie).",
+	 "RPC server"},
+	{"rpcservertimeout", ARG_INT, 0, 1, 3600, "<secs>",
+	 "Timeout of an HTTP connection to the RPC server (default: " XSTR(
+		 DEFAULT_RPC_SERVER_TIMEOUT) ").",
+	 "RPC server"},
+	{"rpcworkqueue", ARG_INT, 0, 1, 4096, "<n>",
+	 "Most RPC requests in flight; more are answered 503 (default: " XSTR(
+		 DEFAULT_RPC_WORKQUEUE) ").",
+	 "RPC server"},
+};
+
+const size_t node_options_count = sizeof(node_options) / sizeof(node_options[0]);
