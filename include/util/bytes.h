@@ -18,7 +18,10 @@ struct cursor {
 };
 
 void cursor_init(struct cursor *c, const void *data, size_t len);
-static inline bool cursor_ok(const struct cursor *c) { return !c->failed; }
+static inline bool cursor_ok(const struct cursor *c)
+{
+	return !c->failed;
+}
 /* Mark the cursor failed (a decoder found a semantic error). */
 void cursor_fail(struct cursor *c);
 uint8_t cursor_u8(struct cursor *c);
@@ -46,9 +49,12 @@ struct bytebuf {
 /* Start an empty buffer that may grow up to max bytes. */
 void bytebuf_init(struct bytebuf *b, size_t max);
 void bytebuf_free(struct bytebuf *b);
-/* Drop the contents, keep the allocation. */
+/* Drop the contents and clear a failure; keep the allocation. */
 void bytebuf_reset(struct bytebuf *b);
-static inline bool bytebuf_ok(const struct bytebuf *b) { return !b->failed; }
+static inline bool bytebuf_ok(const struct bytebuf *b)
+{
+	return !b->failed;
+}
 void bytebuf_u8(struct bytebuf *b, uint8_t v);
 void bytebuf_u16le(struct bytebuf *b, uint16_t v);
 void bytebuf_u16be(struct bytebuf *b, uint16_t v);

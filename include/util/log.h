@@ -40,7 +40,9 @@ size_t log_category_list(const char *const **names);
 int log_open_file(const char *path);
 /* Close and reopen the current log file (SIGHUP, for logrotate). Returns 0 or -1. */
 int log_reopen(void);
+/* Copy every line to stdout (default off). */
 void log_set_console(bool on);
+/* Prefix lines with the time (default on). */
 void log_set_timestamps(bool on);
 /* Enable or disable debug categories (bit mask). */
 void log_enable(uint32_t categories);
@@ -49,6 +51,9 @@ uint32_t log_enabled_categories(void);
 bool log_category_enabled(uint32_t category);
 /* Path of the open log file, or "" when none. */
 const char *log_file_path(void);
+/* errno of the last failed write to the log file (disk full, I/O error), or 0 if the last
+ * write succeeded. A failed write is also reported once on stderr; logging goes on. */
+int log_last_write_error(void);
 
 /* Write one line. category is LOG_NONE for unconditional messages. A trailing newline is added
  * when missing. Lines are prefixed with an ISO-8601 UTC timestamp (if enabled), the level for
@@ -56,13 +61,13 @@ const char *log_file_path(void);
 void log_write(enum log_level level, uint32_t category, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#define log_info(...) log_write(LOG_LEVEL_INFO, LOG_NONE, __VA_ARGS__)
-#define log_warn(...) log_write(LOG_LEVEL_WARNING, LOG_NONE, __VA_ARGS__)
+#define log_info(...)  log_write(LOG_LEVEL_INFO, LOG_NONE, __VA_ARGS__)
+#define log_warn(...)  log_write(LOG_LEVEL_WARNING, LOG_NONE, __VA_ARGS__)
 #define log_error(...) log_write(LOG_LEVEL_ERROR, LOG_NONE, __VA_ARGS__)
-#define log_debug(cat, ...)                                         \
+#define log_debug(cat, ...)                                             \
 	do {                                                            \
-		if (log_category_enabled(cat))                              \
-			log_write(LOG_LEVEL_DEBUG, (cat), __VA_ARGS__);         \
+		if (log_category_enabled(cat))                          \
+			log_write(LOG_LEVEL_DEBUG, (cat), __VA_ARGS__); \
 	} while (0)
 
 /* Release the log file and reset all settings (tests). */

@@ -9,11 +9,11 @@ enum network { NET_MAIN, NET_TESTNET, NET_REGTEST };
 
 struct netparams {
 	enum network id;
-	const char *name;    /* "main", "testnet", "regtest": -chain= and config sections */
-	const char *subdir;  /* data sub-directory; "" for main (the data directory itself) */
-	uint8_t magic[4];    /* first bytes of every P2P frame */
-	uint16_t p2p_port;   /* default -port */
-	uint16_t rpc_port;   /* default -rpcport */
+	const char *name;      /* "main", "testnet", "regtest": -chain= and config sections */
+	const char *subdir;    /* data sub-directory; "" for main (the data directory itself) */
+	uint8_t magic[4];      /* first bytes of every P2P frame */
+	uint16_t p2p_port;     /* default -port */
+	uint16_t rpc_port;     /* default -rpcport */
 	bool mocktime_allowed; /* setmocktime accepted */
 };
 

@@ -2,7 +2,7 @@
 #ifndef P2PD_UTIL_VERSION_H
 #define P2PD_UTIL_VERSION_H
 
-#define CLIENT_NAME "p2pd"
+#define CLIENT_NAME          "p2pd"
 #define CLIENT_VERSION_MAJOR 0
 #define CLIENT_VERSION_MINOR 1
 #define CLIENT_VERSION_PATCH 0

@@ -45,7 +45,8 @@ int main(int argc, char **argv)
 	if (argc == 1) {
 		const char *top = getenv("top_srcdir");
 		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s/test/fuzz/corpus/%s", top ? top : ".", FUZZ_CORPUS_NAME);
+		snprintf(dir, sizeof(dir), "%s/test/fuzz/corpus/%s", top ? top : ".",
+			 FUZZ_CORPUS_NAME);
 		DIR *d = opendir(dir);
 		if (!d) {
 			fprintf(stderr, "no corpus directory %s\n", dir);
