@@ -1,0 +1,205 @@
+"""P2PDTestFramework: the base class of every functional test.
+
+A test subclasses it, sets parameters in set_test_params() and writes run_test():
+
+    class ExampleTest(P2PDTestFramework):
+        def set_test_params(self):
+            self.num_nodes = 1
+
+        def run_test(self):
+            assert_equal(self.nodes[0].rpc.getnetworkinfo()["network"], "regtest")
+
+    if __name__ == "__main__":
+        ExampleTest().main()
+
+Exit status: 0 pass, 1 fail, 77 skip (raise SkipTest).
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+
+from .node import TestNode
+
+TEST_EXIT_PASSED = 0
+TEST_EXIT_FAILED = 1
+TEST_EXIT_SKIPPED = 77
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+class SkipTest(Exception):
+    """Raise from a test to skip it (exit status 77)."""
+
+
+class P2PDTestFramework:
+    def __init__(self):
+        self.num_nodes = 1
+        self.extra_args = None
+        self.setup_clean_chain = True
+        self.nodes = []
+        self.options = None
+        self.tmpdir = None
+        self.binaries = {}
+        self._start_time = time.monotonic()
+
+    # --- to override -----------------------------------------------------------------
+
+    def set_test_params(self):
+        """Set num_nodes, extra_args (a list per node)."""
+
+    def add_options(self, parser):
+        """Add test-specific command-line options."""
+
+    def setup_nodes(self):
+        """Create the nodes and start them (override to start fewer or none)."""
+        self.add_nodes(self.num_nodes, self.extra_args)
+        self.start_nodes()
+
+    def run_test(self):
+        raise NotImplementedError
+
+    # --- main --------------------------------------------------------------------------
+
+    def main(self):
+        parser = argparse.ArgumentParser(description=type(self).__doc__)
+        parser.add_argument("--nocleanup", action="store_true",
+                            help="leave the temporary directory in place when done")
+        parser.add_argument("--tmpdir", help="root directory for the test's data directories "
+                            "(must not exist or be empty)")
+        parser.add_argument("--builddir", default=os.environ.get("BUILDDIR", REPO_ROOT),
+                            help="build directory holding src/p2pd etc. (default: env BUILDDIR "
+                            "or the repository root)")
+        parser.add_argument("--timeout-factor", type=float,
+                            default=float(os.environ.get("TIMEOUT_FACTOR", "1")),
+                            help="multiply every timeout (for slow sanitizer builds)")
+        parser.add_argument("--tracebacklines", type=int, default=40,
+                            help="debug.log lines of each node printed on failure")
+        self.add_options(parser)
+        self.options = parser.parse_args()
+        self.set_test_params()
+
+        success = False
+        skipped = False
+        try:
+            self._setup_binaries()
+            self._setup_tmpdir()
+            self.log("tmpdir: %s" % self.tmpdir)
+            self.setup_nodes()
+            self.run_test()
+            success = True
+        except SkipTest as e:
+            self.log("SKIPPED: %s" % e)
+            skipped = True
+        except AssertionError:
+            self.log("ASSERTION FAILED:\n" + traceback.format_exc())
+        except KeyboardInterrupt:
+            self.log("interrupted")
+        except Exception:
+            self.log("UNEXPECTED EXCEPTION:\n" + traceback.format_exc())
+
+        self._shutdown(success or skipped)
+        duration = time.monotonic() - self._start_time
+        if skipped:
+            self.log("Test skipped (%.1fs)" % duration)
+            sys.exit(TEST_EXIT_SKIPPED)
+        if success:
+            self.log("Test passed (%.1fs)" % duration)
+            sys.exit(TEST_EXIT_PASSED)
+        self.log("Test FAILED (%.1fs)" % duration)
+        sys.exit(TEST_EXIT_FAILED)
+
+    def _setup_binaries(self):
+        builddir = os.path.abspath(self.options.builddir)
+        self.binaries = {
+            "p2pd": os.environ.get("P2PD", os.path.join(builddir, "src", "p2pd")),
+            "p2pcli": os.environ.get("P2PCLI", os.path.join(builddir, "src", "p2p-cli")),
+            "p2putil": os.environ.get("P2PUTIL", os.path.join(builddir, "src", "p2p-util")),
+        }
+        if self.needs_binaries():
+            for name, path in self.binaries.items():
+                if not os.access(path, os.X_OK):
+                    raise FileNotFoundError("%s not found at %s (use --builddir or env %s)" %
+                                            (name, path, name.upper()))
+
+    def needs_binaries(self):
+        return True
+
+    def _setup_tmpdir(self):
+        if self.options.tmpdir:
+            self.tmpdir = os.path.abspath(self.options.tmpdir)
+            os.makedirs(self.tmpdir, exist_ok=True)
+            if os.listdir(self.tmpdir):
+                raise AssertionError("--tmpdir %s is not empty" % self.tmpdir)
+        else:
+            self.tmpdir = tempfile.mkdtemp(prefix="p2pd_func_")
+
+    def _shutdown(self, success):
+        for node in self.nodes:
+            if node.running:
+                try:
+                    if success:
+                        node.stop_node()
+                    else:
+                        node.kill()
+                except Exception:
+                    self.log("node%d: failed to stop cleanly:\n%s" %
+                             (node.index, traceback.format_exc()))
+                    node.kill()
+                    success = False
+        if not success:
+            self._print_logs()
+        if self.tmpdir and os.path.isdir(self.tmpdir):
+            if success and not self.options.nocleanup:
+                shutil.rmtree(self.tmpdir, ignore_errors=True)
+            else:
+                self.log("leaving tmpdir %s" % self.tmpdir)
+
+    def _print_logs(self):
+        n = self.options.tracebacklines
+        for node in self.nodes:
+            lines = node.read_debug_log().splitlines()
+            print("----- node%d debug.log (last %d lines) -----" % (node.index, n))
+            for line in lines[-n:]:
+                print("  " + line)
+            stderr = node.read_stderr().strip()
+            if stderr:
+                print("----- node%d stderr -----" % node.index)
+                print("  " + stderr.replace("\n", "\n  "))
+        sys.stdout.flush()
+
+    # --- helpers for tests ------------------------------------------------------------------
+
+    def log(self, msg):
+        print("%7.2fs %s" % (time.monotonic() - self._start_time, msg), flush=True)
+
+    def add_nodes(self, num_nodes, extra_args=None):
+        extra_args = extra_args or [[]] * num_nodes
+        assert len(extra_args) == num_nodes, "extra_args needs one list per node"
+        for i in range(num_nodes):
+            self.nodes.append(TestNode(len(self.nodes), self.tmpdir, self.binaries,
+                                       extra_args=extra_args[i],
+                                       timeout_factor=self.options.timeout_factor,
+                                       log=self.log))
+
+    def start_nodes(self, extra_args=None):
+        for i, node in enumerate(self.nodes):
+            node.start(extra_args[i] if extra_args else None, wait=False)
+        for node in self.nodes:
+            node.wait_for_rpc_connection()
+
+    def stop_nodes(self):
+        for node in self.nodes:
+            if node.running:
+                node.stop_node(wait=False)
+        for node in self.nodes:
+            if node.process is not None and node.running:
+                node.wait_until_stopped()
+
+    def restart_node(self, i, extra_args=None):
+        self.nodes[i].stop_node()
+        self.nodes[i].start(extra_args)
