@@ -12,9 +12,11 @@
 #include "util/fs.h"
 
 struct args;
+struct connman;
 struct db;
 struct event;
 struct event_base;
+struct evdns_base;
 struct netparams;
 struct rpc_auth;
 struct rpc_server;
@@ -27,6 +29,8 @@ struct node {
 	struct args *args;  /* parsed options; owned by the main */
 	struct clock clock; /* mockable wall clock (setmocktime) */
 	struct event_base *base;
+	struct evdns_base *dns;  /* resolver for -connect/-addnode host names; may be NULL */
+	struct connman *connman; /* peers; NULL until the network starts */
 	struct db *db;
 	struct rpc_auth *rpc_auth;
 	struct rpc_server *rpc;

@@ -12,7 +12,8 @@
 #define CLIENT_VERSION_STRING "0.1.0"
 /* BIP14-style user agent. */
 #define CLIENT_SUBVERSION "/" CLIENT_NAME ":" CLIENT_VERSION_STRING "/"
-/* P2P protocol version this build speaks (doc/protocol.md). */
-#define PROTOCOL_VERSION 1
+/* P2P protocol version this build speaks (doc/protocol.md). Above Bitcoin's 70001 on purpose:
+ * Bitcoin parsers expect the `relay` field of `version` from 70001 on. */
+#define PROTOCOL_VERSION 80001
 
 #endif

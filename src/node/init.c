@@ -15,11 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
 #include "crypto/hash.h"
 #include "crypto/keys.h"
+#include "net/connman.h"
 #include "node/context.h"
 #include "node/options.h"
 #include "rpc/auth.h"
@@ -32,6 +34,7 @@
 #include "util/netparams.h"
 #include "util/random.h"
 #include "util/version.h"
+#include "wire/messages.h"
 
 /* Room for one start-up error message. */
 #define INIT_ERR_LEN 1024
@@ -396,6 +399,38 @@ static int start_rpc(struct node *node)
 	return 0;
 }
 
+static int start_network(struct node *node)
+{
+	struct args *a = node->args;
+	char err[INIT_ERR_LEN];
+	struct connman_config cfg = {0};
+	node->dns = evdns_base_new(node->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (!node->dns)
+		log_warn("no DNS resolver (cannot read /etc/resolv.conf): host names in -connect "
+			 "and -addnode will not resolve");
+	cfg.base = node->base;
+	cfg.dns = node->dns;
+	cfg.clock = &node->clock;
+	cfg.params = node->params;
+	cfg.local_services = NODE_MSGSTORE;
+	cfg.max_connections = (int)args_get_int(a, "maxconnections", DEFAULT_MAX_CONNECTIONS);
+	cfg.listen = args_get_bool(a, "listen", true);
+	cfg.nbind = args_get_list(a, "bind", &cfg.bind);
+	cfg.port = (uint16_t)args_get_int(a, "port", node->params->p2p_port);
+	cfg.nconnect = args_get_list(a, "connect", &cfg.connect);
+	cfg.naddnode = args_get_list(a, "addnode", &cfg.addnode);
+	cfg.max_receive_buffer =
+		(size_t)args_get_int(a, "maxreceivebuffer", DEFAULT_MAX_RECEIVE_BUFFER_KB) * 1024;
+	cfg.max_send_buffer =
+		(size_t)args_get_int(a, "maxsendbuffer", DEFAULT_MAX_SEND_BUFFER_KB) * 1024;
+	cfg.peer_timeout = (int)args_get_int(a, "peertimeout", DEFAULT_PEER_TIMEOUT);
+	node->connman = connman_new(&cfg, err, sizeof(err));
+	if (!node->connman)
+		return init_error("%s", err);
+	connman_start(node->connman);
+	return 0;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct node *node = arg;
@@ -433,6 +468,11 @@ static void shutdown_node(struct node *node)
 	log_info("Shutdown: in progress...");
 	rpc_server_free(node->rpc);
 	node->rpc = NULL;
+	connman_free(node->connman);
+	node->connman = NULL;
+	if (node->dns)
+		evdns_base_free(node->dns, 0);
+	node->dns = NULL;
 	if (node->rpc_auth) {
 		rpc_auth_remove_cookie(node->rpc_auth);
 		rpc_auth_free(node->rpc_auth);
@@ -506,7 +546,7 @@ int node_main(int argc, char **argv)
 		goto out;
 	}
 	if (load_node_key(&node) != 0 || open_database(&node) != 0 || setup_loop(&node) != 0 ||
-	    start_rpc(&node) != 0)
+	    start_network(&node) != 0 || start_rpc(&node) != 0)
 		goto out;
 	log_info("init: done loading");
 	daemon_notify(&daemon_fd, true);

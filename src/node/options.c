@@ -1,6 +1,8 @@
 /* p2pd's option table (include/node/options.h). Help texts state each default. */
 #include "node/options.h"
 
+#include "net/connman.h"
+
 #include <stdint.h>
 
 #define STR(x)  #x
@@ -35,6 +37,42 @@ const struct arg_def node_options[] = {
 	{"regtest", ARG_BOOL, 0, 0, 0, NULL,
 	 "Use the local regression-test network (local testnets). Same as -chain=regtest.",
 	 "Chain selection"},
+
+	{"port", ARG_INT, 0, 1, 65535, "<port>",
+	 "Listen for peers on this port (default: 9733, testnet: 19733, regtest: 29733).",
+	 "Connections"},
+	{"bind", ARG_LIST, 0, 0, 0, "<addr>[:port]",
+	 "Listen for peers on this address (default: 0.0.0.0 and ::). May be repeated.",
+	 "Connections"},
+	{"listen", ARG_BOOL, 0, 0, 0, NULL, "Accept connections from peers (default: 1).",
+	 "Connections"},
+	{"connect", ARG_LIST, 0, 0, 0, "<host>[:port]",
+	 "Connect to this node and keep the connection up (retried with back-off). May be "
+	 "repeated.",
+	 "Connections"},
+	{"addnode", ARG_LIST, 0, 0, 0, "<host>[:port]",
+	 "Add a node to keep connected to (retried with back-off; see also the addnode RPC). May "
+	 "be repeated.",
+	 "Connections"},
+	{"maxconnections", ARG_INT, 0, 0, 100000, "<n>",
+	 "Keep at most this many connections; all but " XSTR(
+		 CONNMAN_OUTBOUND_SLOTS) " may be inbound. Manual connections (-connect, -addnode) "
+					 "come on top, up to " XSTR(
+						 CONNMAN_MAX_MANUAL) " (default: " XSTR(DEFAULT_MAX_CONNECTIONS) ").",
+	 "Connections"},
+	{"maxreceivebuffer", ARG_INT, 0, 1, 1000000, "<KiB>",
+	 "Per-connection receive buffer; a peer that sends faster than we process is not read "
+	 "beyond it, or beyond the one frame being received when that is larger (default: " XSTR(
+		 DEFAULT_MAX_RECEIVE_BUFFER_KB) ").",
+	 "Connections"},
+	{"maxsendbuffer", ARG_INT, 0, 1, 1000000, "<KiB>",
+	 "Per-connection send buffer; a peer that does not read its data is not served beyond it "
+	 "(default: " XSTR(DEFAULT_MAX_SEND_BUFFER_KB) ").",
+	 "Connections"},
+	{"peertimeout", ARG_INT, 0, 1, 3600, "<secs>",
+	 "Disconnect a peer that has not completed the handshake after this many seconds "
+	 "(default: " XSTR(DEFAULT_PEER_TIMEOUT) ").",
+	 "Connections"},
 
 	{"printtoconsole", ARG_BOOL, 0, 0, 0, NULL,
 	 "Send log lines to standard output (default: 1 unless -daemon).", "Logging"},

@@ -1,0 +1,119 @@
+/* The connection manager: listening sockets, outbound connections (-connect, -addnode and the
+ * addnode RPC), connection limits, the per-second housekeeping (handshake and inactivity
+ * timeouts, pings, addnode retries) and the list of peers.
+ *
+ * It lives on the node's event loop and takes what it needs from the node in its config, so
+ * net/ does not depend on the node layer. */
+#ifndef P2PD_NET_CONNMAN_H
+#define P2PD_NET_CONNMAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/netaddr.h"
+#include "net/peer.h"
+
+struct clock;
+struct event_base;
+struct evdns_base;
+struct netparams;
+
+/* Outbound slots reserved out of -maxconnections (automatic outbound peers come with the
+ * discovery issue: 8 full-relay, 1 feeler, 1 address fetch); the rest is the inbound share. */
+#define CONNMAN_OUTBOUND_SLOTS 10
+/* Manual connections (-connect, -addnode, addnode RPC), on top of -maxconnections, as Bitcoin. */
+#define CONNMAN_MAX_MANUAL 8
+/* Entries in the added-node list (-addnode and addnode add); each is a host name to keep
+ * connected, so a handful is plenty. */
+#define CONNMAN_MAX_ADDED 32
+/* Listening sockets (-bind entries). */
+#define CONNMAN_MAX_LISTEN 16
+/* File descriptors kept free for the database, the RPC server, logs and DNS. */
+#define CONNMAN_RESERVED_FDS 160
+/* The fewest connections the node accepts to run with when file descriptors are short. */
+#define CONNMAN_MIN_CONNECTIONS 8
+
+/* Defaults of the options that tune connections. */
+#define DEFAULT_MAX_CONNECTIONS       125
+#define DEFAULT_MAX_RECEIVE_BUFFER_KB 5000
+#define DEFAULT_MAX_SEND_BUFFER_KB    5000
+#define DEFAULT_PEER_TIMEOUT          60        /* handshake must finish within this many seconds */
+#define PING_INTERVAL                 120       /* seconds between pings to a peer */
+#define INACTIVITY_TIMEOUT            (20 * 60) /* nothing received, or ping unanswered, this long */
+/* Messages processed from one peer before the loop turns to the others. */
+#define PEER_MSGS_PER_TURN 16
+
+struct connman_config {
+	struct event_base *base;
+	struct evdns_base *dns; /* for host names in -connect / -addnode; may be NULL */
+	struct clock *clock;
+	const struct netparams *params;
+	uint64_t local_services;
+	int max_connections;
+	bool listen;
+	const char *const *bind; /* "addr" or "addr:port"; none means 0.0.0.0 and :: */
+	size_t nbind;
+	uint16_t port;
+	const char *const *connect; /* -connect: only these outbound peers */
+	size_t nconnect;
+	const char *const *addnode; /* -addnode: kept connected */
+	size_t naddnode;
+	size_t max_receive_buffer; /* bytes */
+	size_t max_send_buffer;    /* bytes */
+	int peer_timeout;          /* seconds */
+};
+
+struct connman;
+
+/* Create the manager, raise the file-descriptor limit as needed, and start listening. Returns
+ * NULL with err set on failure (a -bind that cannot be bound, no usable descriptors). The
+ * effective -maxconnections may be lowered (logged) when descriptors are short. */
+struct connman *connman_new(const struct connman_config *cfg, char *err, size_t errlen);
+/* Begin outbound connections (-connect, -addnode) and housekeeping. */
+void connman_start(struct connman *cm);
+/* Disconnect everyone and free. NULL is a no-op. */
+void connman_free(struct connman *cm);
+
+/* Peers, in connection order. */
+struct peer *connman_peers(const struct connman *cm);
+size_t connman_count(const struct connman *cm, size_t *inbound, size_t *outbound);
+int connman_max_connections(const struct connman *cm);
+size_t connman_max_inbound(const struct connman *cm);
+
+/* Totals over the node's life (getnettotals). */
+void connman_totals(const struct connman *cm, uint64_t *recv, uint64_t *sent);
+
+/* Listening addresses: fills up to max, returns the count. */
+size_t connman_listening(const struct connman *cm, struct netaddr *out, size_t max);
+
+enum addnode_op { ADDNODE_ADD, ADDNODE_REMOVE, ADDNODE_ONETRY };
+enum addnode_result {
+	ADDNODE_OK,
+	ADDNODE_ALREADY_ADDED, /* add of a node already in the list */
+	ADDNODE_NOT_ADDED,     /* remove of a node not in the list */
+	ADDNODE_LIST_FULL,     /* CONNMAN_MAX_ADDED reached */
+	ADDNODE_BAD_ADDRESS,   /* not "host[:port]" */
+};
+enum addnode_result connman_addnode(struct connman *cm, const char *node, enum addnode_op op);
+
+struct added_node_info {
+	const char *name;        /* as added */
+	const struct peer *peer; /* connected peer, or NULL */
+};
+/* The added-node list: fills up to max entries, returns the count. */
+size_t connman_added_nodes(const struct connman *cm, struct added_node_info *out, size_t max);
+
+/* Disconnect by address ("ip:port" as getpeerinfo shows it) or by id. Return 0, or -1 when no
+ * such peer is connected. */
+int connman_disconnect_addr(struct connman *cm, const char *addr);
+int connman_disconnect_id(struct connman *cm, uint64_t id);
+
+/* Network activity on/off: off disconnects everyone, refuses inbound and dials nothing. */
+void connman_set_active(struct connman *cm, bool active);
+bool connman_active(const struct connman *cm);
+
+/* Send a ping to every established peer now (RPC ping). */
+void connman_ping_all(struct connman *cm);
+
+#endif
