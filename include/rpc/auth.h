@@ -12,7 +12,7 @@
 
 /* Most credentials one node accepts (cookie + user/password + -rpcauth lines). */
 #define RPC_AUTH_MAX_ENTRIES 64
-#define COOKIE_USER "__cookie__"
+#define COOKIE_USER          "__cookie__"
 
 struct rpc_auth;
 

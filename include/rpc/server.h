@@ -54,25 +54,33 @@ json_t *rpc_fail(struct rpc_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 struct rpc_server_config {
-	const char *const *bind;      /* addresses, "host", "host:port", "[v6]:port" */
+	const char *const *bind; /* addresses, "host", "host:port", "[v6]:port" */
 	size_t nbind;
-	uint16_t port;                /* default port for bind entries without one */
-	const char *const *allowip;   /* "ip", "ip/bits", "ip/netmask" besides loopback */
+	uint16_t port;              /* default port for bind entries without one */
+	const char *const *allowip; /* "ip", "ip/bits", "ip/netmask" besides loopback */
 	size_t nallowip;
-	int timeout_secs;             /* -rpcservertimeout */
-	int workqueue;                /* -rpcworkqueue: most requests in flight */
-	struct rpc_auth *auth;        /* owned by the caller; must outlive the server */
+	int timeout_secs;      /* -rpcservertimeout */
+	int workqueue;         /* -rpcworkqueue: most requests in flight */
+	struct rpc_auth *auth; /* owned by the caller; must outlive the server */
 };
 
-/* Start the server on base. Returns NULL with err set if any bind address cannot be parsed or
- * bound, or an -rpcallowip entry is malformed. */
+/* Start the server on base. Returns NULL with err set if any bind address cannot be parsed,
+ * resolved or bound, an -rpcallowip entry is malformed, a limit is out of range (timeout_secs
+ * >= 1, 1 <= workqueue <= 4096, at most 32 bind and 256 allowip entries), auth is NULL, or the
+ * command table and the handler tables disagree (a programming error, reported here).
+ * A bind entry that resolves to several addresses ("localhost") binds them all. One failure is
+ * tolerated: an IPv6 loopback address (::1) that cannot be bound because the host has no IPv6
+ * (EAFNOSUPPORT, EADDRNOTAVAIL) is skipped with a warning in the log, as long as some address
+ * was bound; so the default {"127.0.0.1", "::1"} works on IPv4-only hosts, while ::1 alone
+ * there fails. nbind == 0 starts no listener (unit tests drive rpc_server_execute). */
 struct rpc_server *rpc_server_new(struct event_base *base, struct node *node,
 				  const struct rpc_server_config *cfg, char *err, size_t errlen);
 /* Stop listening and free. NULL is a no-op. */
 void rpc_server_free(struct rpc_server *s);
 
 /* Handle one JSON-RPC request object (or batch) already parsed, as the HTTP layer does after
- * authentication. Returns the response (new reference) or NULL for a JSON-RPC 2.0 notification.
+ * authentication. Returns the response (new reference) or NULL for a JSON-RPC 2.0 notification
+ * or a batch made only of notifications (*http_status 204), or when out of memory (500).
  * *http_status receives the status code to send. Exposed for unit tests. */
 json_t *rpc_server_execute(struct rpc_server *s, const json_t *request, const char *user,
 			   int *http_status);
@@ -81,6 +89,13 @@ json_t *rpc_server_execute(struct rpc_server *s, const json_t *request, const ch
  * ...); terminated by a NULL name. */
 extern const struct rpc_method rpc_control_methods[];
 extern const struct rpc_method rpc_network_methods[];
+
+/* Ask for node_request_shutdown(call->node) once the reply to the current request is sent
+ * (RPC stop): over HTTP it runs when the reply has been written, or RPC_STOP_GRACE_MS later at
+ * the latest; when the call came through rpc_server_execute alone, at once. */
+void rpc_server_request_shutdown(struct rpc_call *call);
+/* Longest wait for a stop reply to be written before shutting down anyway. */
+#define RPC_STOP_GRACE_MS 1000
 
 /* Commands being executed right now, for getrpcinfo: fills arrays, returns count (<= max). */
 size_t rpc_server_active(const struct rpc_server *s, const char **methods, int64_t *started_us,

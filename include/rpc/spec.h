@@ -37,8 +37,8 @@ struct rpc_spec {
 	const char *category; /* "control", "network", "util", "hidden" (not listed by help) */
 	const char *description;
 	struct rpc_arg_spec args[RPC_MAX_ARGS]; /* terminated by a NULL name */
-	const char *result;   /* "Result:" section text */
-	const char *examples; /* one or more "p2p-cli ..." lines */
+	const char *result;                     /* "Result:" section text */
+	const char *examples;                   /* one or more "p2p-cli ..." lines */
 };
 
 /* Look a command up by name. Returns NULL if there is none. */
@@ -66,7 +66,7 @@ char *rpc_spec_overview(void);
 json_t *rpc_spec_convert_arg(const char *method, size_t i, const char *word, char *err,
 			     size_t errlen);
 /* The same for a named argument (p2p-cli -named). */
-json_t *rpc_spec_convert_named(const char *method, const char *name, const char *word,
-			       char *err, size_t errlen);
+json_t *rpc_spec_convert_named(const char *method, const char *name, const char *word, char *err,
+			       size_t errlen);
 
 #endif

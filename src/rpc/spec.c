@@ -1,1 +1,409 @@
-/* placeholder */
+/* The RPC command table and the text built from it (help, usage, the overview), plus the
+ * argument conversion p2p-cli applies to its command-line words.
+ *
+ * The table is plain data: adding a command means adding an entry here, a handler in the file of
+ * its category, and regenerating doc/rpc.md (test/unit/test_spec --write-doc doc/rpc.md). */
+#include "rpc/spec.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct rpc_spec spec_getrpcinfo = {
+	.name = "getrpcinfo",
+	.category = "control",
+	.description = "Returns details of the RPC server.",
+	.result =
+		"{                              (json object)\n"
+		"  \"active_commands\" : [        (json array) All active commands\n"
+		"    {                          (json object) Information about an active command\n"
+		"      \"method\" : \"str\",        (string) The name of the RPC command\n"
+		"      \"duration\" : n           (numeric) The running time in microseconds\n"
+		"    },\n"
+		"    ...\n"
+		"  ],\n"
+		"  \"logpath\" : \"str\"            (string) The complete file path to the debug "
+		"log,\n"
+		"                               or \"\" when the node logs to no file\n"
+		"}",
+	.examples = "p2p-cli getrpcinfo",
+};
+
+static const struct rpc_spec spec_help = {
+	.name = "help",
+	.category = "control",
+	.description = "List all commands, or get help for a specified command.",
+	.args = {{"command", RPC_T_STR, true, "all commands", "The command to get help on"}},
+	.result = "\"str\"    (string) The help text",
+	.examples = "p2p-cli help\n"
+		    "p2p-cli help getnetworkinfo",
+};
+
+static const struct rpc_spec spec_logging = {
+	.name = "logging",
+	.category = "control",
+	.description =
+		"Gets and sets the logging configuration.\n"
+		"When called without an argument, returns the list of categories with their status "
+		"(being debug logged or not).\n"
+		"When called with arguments, adds or removes categories from debug logging and "
+		"returns the list above.\n"
+		"The arguments are evaluated in order \"include\", \"exclude\".\n"
+		"If an item is both included and excluded, it will thus end up being excluded.\n"
+		"The valid logging categories are: net, msg, addrman, rpc, db, http, crypto, "
+		"config\n"
+		"In addition, the following are available as category names with special "
+		"meanings:\n"
+		"  - \"all\",  \"1\" : represent all logging categories.\n"
+		"  - \"none\", \"0\" : even if other logging categories are specified, ignore all "
+		"of "
+		"them.\n"
+		"An unknown category name is an error (code -8) and changes nothing.",
+	.args = {{"include", RPC_T_ARR, true, NULL,
+		  "The categories to add to debug logging: a JSON array of category names"},
+		 {"exclude", RPC_T_ARR, true, NULL,
+		  "The categories to remove from debug logging: a JSON array of category names"}},
+	.result = "{                           (json object) keys are the logging categories, and "
+		  "values their status\n"
+		  "  \"category\" : true|false,  (boolean) if being debug logged or not. "
+		  "false:inactive, true:active\n"
+		  "  ...\n"
+		  "}",
+	.examples = "p2p-cli logging\n"
+		    "p2p-cli logging '[\"all\"]' '[\"http\"]'\n"
+		    "p2p-cli logging '[]' '[\"net\",\"rpc\"]'",
+};
+
+static const struct rpc_spec spec_stop = {
+	.name = "stop",
+	.category = "control",
+	.description = "Request a graceful shutdown of p2pd.",
+	.result = "\"str\"    (string) A string with the content 'p2pd stopping'",
+	.examples = "p2p-cli stop",
+};
+
+static const struct rpc_spec spec_uptime = {
+	.name = "uptime",
+	.category = "control",
+	.description = "Returns the total uptime of the server.",
+	.result = "n    (numeric) The number of seconds that the server has been running",
+	.examples = "p2p-cli uptime",
+};
+
+static const struct rpc_spec spec_setmocktime = {
+	.name = "setmocktime",
+	.category = "hidden",
+	.description = "Set the local time to given timestamp (-regtest only).",
+	.args = {{"timestamp", RPC_T_INT, false, NULL,
+		  "UNIX seconds timestamp to set the local time to.\n"
+		  "Pass 0 to go back to using the system time."}},
+	.result = "null    (json null)",
+	.examples = "p2p-cli -regtest setmocktime 1700000000\n"
+		    "p2p-cli -regtest setmocktime 0",
+};
+
+static const struct rpc_spec spec_getnetworkinfo = {
+	.name = "getnetworkinfo",
+	.category = "network",
+	.description = "Returns an object containing various state info regarding P2P networking.",
+	.result = "{                                (json object)\n"
+		  "  \"version\" : n,                 (numeric) the server version\n"
+		  "  \"subversion\" : \"str\",          (string) the server subversion string\n"
+		  "  \"protocolversion\" : n,         (numeric) the protocol version\n"
+		  "  \"network\" : \"str\",             (string) the network: main, testnet or "
+		  "regtest\n"
+		  "  \"nodepubkey\" : \"hex\",          (string) the node's x-only public key (32 "
+		  "bytes)\n"
+		  "  \"connections\" : n,             (numeric) the total number of connections\n"
+		  "  \"connections_in\" : n,          (numeric) the number of inbound connections\n"
+		  "  \"connections_out\" : n,         (numeric) the number of outbound "
+		  "connections\n"
+		  "  \"networkactive\" : true|false,  (boolean) whether p2p networking is enabled\n"
+		  "  \"localservices\" : \"hex\",       (string) the services we offer to the "
+		  "network\n"
+		  "  \"warnings\" : \"str\"             (string) any network warnings\n"
+		  "}",
+	.examples = "p2p-cli getnetworkinfo",
+};
+
+/* Sorted by category, then name (test_spec checks the order). */
+static const struct rpc_spec *const all_specs[] = {
+	&spec_getrpcinfo, &spec_help,        &spec_logging,        &spec_stop,
+	&spec_uptime,     &spec_setmocktime, &spec_getnetworkinfo,
+};
+#define N_SPECS (sizeof(all_specs) / sizeof(all_specs[0]))
+
+const struct rpc_spec *rpc_spec_find(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	for (size_t i = 0; i < N_SPECS; i++)
+		if (strcmp(all_specs[i]->name, name) == 0)
+			return all_specs[i];
+	return NULL;
+}
+
+size_t rpc_spec_all(const struct rpc_spec *const **out)
+{
+	*out = all_specs;
+	return N_SPECS;
+}
+
+size_t rpc_spec_nargs(const struct rpc_spec *s)
+{
+	size_t n = 0;
+	while (n < RPC_MAX_ARGS && s->args[n].name != NULL)
+		n++;
+	return n;
+}
+
+const char *rpc_type_name(enum rpc_type t)
+{
+	switch (t) {
+	case RPC_T_STR:
+		return "string";
+	case RPC_T_INT:
+		return "numeric";
+	case RPC_T_NUM:
+		return "numeric";
+	case RPC_T_BOOL:
+		return "boolean";
+	case RPC_T_OBJ:
+		return "json object";
+	case RPC_T_ARR:
+		return "json array";
+	case RPC_T_ANY:
+		return "any";
+	}
+	return "unknown";
+}
+
+int rpc_type_matches(enum rpc_type t, const json_t *v)
+{
+	if (v == NULL)
+		return 0;
+	switch (t) {
+	case RPC_T_STR:
+		return json_is_string(v);
+	case RPC_T_INT:
+		return json_is_integer(v);
+	case RPC_T_NUM:
+		return json_is_number(v);
+	case RPC_T_BOOL:
+		return json_is_boolean(v);
+	case RPC_T_OBJ:
+		return json_is_object(v);
+	case RPC_T_ARR:
+		return json_is_array(v);
+	case RPC_T_ANY:
+		return 1;
+	}
+	return 0;
+}
+
+/* A growable string for building help texts. A failed allocation sticks: every later append
+ * does nothing and sbuf_finish returns NULL. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	if (b->failed)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = 1;
+		return;
+	}
+	size_t need = b->len + (size_t)n + 1;
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < need)
+			cap *= 2;
+		char *np = realloc(b->p, cap);
+		if (np == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+static char *sbuf_finish(struct sbuf *b)
+{
+	if (b->failed || b->p == NULL) {
+		free(b->p);
+		return b->failed ? NULL : strdup("");
+	}
+	return b->p;
+}
+
+static void append_usage(struct sbuf *b, const struct rpc_spec *s)
+{
+	size_t n = rpc_spec_nargs(s);
+	bool in_optional = false;
+	sbuf_printf(b, "%s", s->name);
+	for (size_t i = 0; i < n; i++) {
+		const struct rpc_arg_spec *a = &s->args[i];
+		if (a->optional && !in_optional) {
+			sbuf_printf(b, " (");
+			in_optional = true;
+		}
+		if (a->type == RPC_T_STR)
+			sbuf_printf(b, " \"%s\"", a->name);
+		else
+			sbuf_printf(b, " %s", a->name);
+	}
+	if (in_optional)
+		sbuf_printf(b, " )");
+}
+
+char *rpc_spec_usage(const struct rpc_spec *s)
+{
+	struct sbuf b = {0};
+	append_usage(&b, s);
+	return sbuf_finish(&b);
+}
+
+/* Append text with every line after the first indented by indent spaces. */
+static void append_indented(struct sbuf *b, const char *text, int indent)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		sbuf_printf(b, "%c", *p);
+		if (*p == '\n' && p[1] != '\0')
+			sbuf_printf(b, "%*s", indent, "");
+	}
+}
+
+static void append_arguments(struct sbuf *b, const struct rpc_spec *s)
+{
+	size_t n = rpc_spec_nargs(s);
+	int width = 0;
+	for (size_t i = 0; i < n; i++) {
+		int w = (int)strlen(s->args[i].name);
+		if (w > width)
+			width = w;
+	}
+	sbuf_printf(b, "\n\nArguments:");
+	for (size_t i = 0; i < n; i++) {
+		const struct rpc_arg_spec *a = &s->args[i];
+		sbuf_printf(b, "\n%zu. %-*s    (%s, ", i + 1, width, a->name,
+			    rpc_type_name(a->type));
+		if (!a->optional)
+			sbuf_printf(b, "required");
+		else if (a->default_text != NULL)
+			sbuf_printf(b, "optional, default=%s", a->default_text);
+		else
+			sbuf_printf(b, "optional");
+		sbuf_printf(b, ") ");
+		/* Continuation lines line up under the description's column. */
+		append_indented(b, a->desc, width + 7);
+	}
+}
+
+char *rpc_spec_help(const struct rpc_spec *s)
+{
+	struct sbuf b = {0};
+	append_usage(&b, s);
+	sbuf_printf(&b, "\n\n%s", s->description);
+	if (rpc_spec_nargs(s) > 0)
+		append_arguments(&b, s);
+	sbuf_printf(&b, "\n\nResult:\n%s\n\nExamples:", s->result);
+	const char *line = s->examples;
+	while (*line != '\0') {
+		size_t len = strcspn(line, "\n");
+		sbuf_printf(&b, "\n> %.*s", (int)len, line);
+		line += len;
+		if (*line == '\n')
+			line++;
+	}
+	return sbuf_finish(&b);
+}
+
+char *rpc_spec_overview(void)
+{
+	struct sbuf b = {0};
+	const char *category = NULL;
+	for (size_t i = 0; i < N_SPECS; i++) {
+		const struct rpc_spec *s = all_specs[i];
+		if (strcmp(s->category, "hidden") == 0)
+			continue;
+		if (category == NULL || strcmp(category, s->category) != 0) {
+			sbuf_printf(&b, "%s== %c%s ==\n", category ? "\n\n" : "",
+				    toupper((unsigned char)s->category[0]), s->category + 1);
+			category = s->category;
+		} else {
+			sbuf_printf(&b, "\n");
+		}
+		append_usage(&b, s);
+	}
+	return sbuf_finish(&b);
+}
+
+/* Parse a word as any JSON value (scalars included). Returns a new reference or NULL. */
+static json_t *parse_json_word(const char *word)
+{
+	json_error_t jerr;
+	return json_loads(word, JSON_DECODE_ANY, &jerr);
+}
+
+static json_t *string_word(const char *word, char *err, size_t errlen)
+{
+	json_t *v = json_string(word);
+	if (v == NULL)
+		snprintf(err, errlen, "Argument is not valid UTF-8");
+	return v;
+}
+
+static json_t *convert(const struct rpc_arg_spec *a, const char *word, char *err, size_t errlen)
+{
+	if (a != NULL && a->type == RPC_T_STR)
+		return string_word(word, err, errlen);
+	json_t *v = parse_json_word(word);
+	if (v != NULL)
+		return v;
+	if (a == NULL)
+		return string_word(word, err, errlen);
+	snprintf(err, errlen, "Error parsing JSON: %s (argument \"%s\" must be %s)", word, a->name,
+		 rpc_type_name(a->type));
+	return NULL;
+}
+
+json_t *rpc_spec_convert_arg(const char *method, size_t i, const char *word, char *err,
+			     size_t errlen)
+{
+	const struct rpc_spec *s = rpc_spec_find(method);
+	const struct rpc_arg_spec *a = NULL;
+	if (s != NULL && i < rpc_spec_nargs(s))
+		a = &s->args[i];
+	return convert(a, word, err, errlen);
+}
+
+json_t *rpc_spec_convert_named(const char *method, const char *name, const char *word, char *err,
+			       size_t errlen)
+{
+	const struct rpc_spec *s = rpc_spec_find(method);
+	const struct rpc_arg_spec *a = NULL;
+	if (s != NULL && name != NULL) {
+		size_t n = rpc_spec_nargs(s);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(s->args[i].name, name) == 0)
+				a = &s->args[i];
+	}
+	return convert(a, word, err, errlen);
+}
