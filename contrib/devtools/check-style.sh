@@ -12,9 +12,11 @@ allowed() {
 	case "$1" in
 	util) echo "util" ;;
 	crypto) echo "util crypto" ;;
+	wire) echo "util crypto wire" ;;
+	net) echo "util crypto wire net" ;;
 	store) echo "util crypto store" ;;
-	rpc) echo "util crypto store rpc node/context.h" ;;
-	node) echo "util crypto store rpc node" ;;
+	rpc) echo "util crypto wire net store rpc node/context.h" ;;
+	node) echo "util crypto wire net store rpc node" ;;
 	cli) echo "util crypto rpc/spec.h rpc/protocol.h cli" ;;
 	*) echo "*" ;;
 	esac

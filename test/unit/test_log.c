@@ -64,9 +64,10 @@ static int teardown(void **state)
 /* The whole content of path (caller frees). */
 static char *slurp(const char *path)
 {
-	char *buf;
+	char *buf = NULL;
 	size_t len;
-	assert_int_equal(fs_read_file(path, TEST_LOG_MAX, &buf, &len), 0);
+	int rc = fs_read_file(path, TEST_LOG_MAX, &buf, &len);
+	assert_int_equal(rc, 0);
 	return buf;
 }
 
@@ -241,14 +242,14 @@ static void test_long_line_truncated(void **state)
 	free(big);
 
 	char *got = slurp(t->path);
-	char *nl = strchr(got, '\n');
-	assert_non_null(nl);
-	size_t first = (size_t)(nl - got);
+	/* Indexes, not pointers: GCC 12 mistakes a strchr result here for a dangling pointer. */
+	size_t first = strcspn(got, "\n");
+	assert_int_equal(got[first], '\n');
 	assert_true(first > 1000); /* kept, not dropped */
 	assert_true(first < n);    /* but cut */
 	assert_true(strncmp(got, "Warning: xxx", 12) == 0);
-	assert_memory_equal(nl - 3, "...", 3); /* and marked */
-	assert_string_equal(nl + 1, "next\n");
+	assert_memory_equal(got + first - 3, "...", 3); /* and marked */
+	assert_string_equal(got + first + 1, "next\n");
 	free(got);
 }
 

@@ -102,7 +102,7 @@ static int write_doc(const char *path)
 {
 	char *doc = NULL;
 	size_t len = 0;
-	const char *begin, *end;
+	const char *begin = NULL, *end = NULL;
 	if (fs_read_file(path, DOC_MAX_SIZE, &doc, &len) != 0) {
 		fprintf(stderr, "cannot read %s\n", path);
 		return 1;
@@ -398,7 +398,7 @@ static void test_doc_in_sync(void **state)
 	size_t len = 0;
 	if (fs_read_file(path, DOC_MAX_SIZE, &doc, &len) != 0)
 		fail_msg("cannot read %s", path);
-	const char *begin, *end;
+	const char *begin = NULL, *end = NULL;
 	if (find_section(doc, &begin, &end) != 0)
 		fail_msg("%s has no generated command section", path);
 	char *want = generate_doc_section();
