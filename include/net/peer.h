@@ -73,7 +73,7 @@ struct peer {
 	/* what the peer told us in its version */
 	int32_t version;
 	uint64_t services;
-	char subver[WIRE_MAX_USER_AGENT + 1];
+	char subver[WIRE_MAX_USER_AGENT + 1]; /* printable ASCII only; others become '?' */
 	int32_t start_height;
 	bool relay;
 	int64_t time_offset; /* their timestamp minus our clock, seconds */

@@ -99,7 +99,14 @@ static void handle_version(struct peer *p, const struct net_frame *f)
 	}
 	p->version = v.version;
 	p->services = v.services;
-	memcpy(p->subver, v.user_agent, sizeof(p->subver));
+	/* Keep only printable ASCII, as Bitcoin's cleanSubVer: the user agent goes into logs and
+	 * JSON, and neither should carry a peer's control bytes or invalid UTF-8. */
+	for (size_t i = 0; i < sizeof(p->subver); i++) {
+		unsigned char c = (unsigned char)v.user_agent[i];
+		p->subver[i] = (c == 0 || (c >= 0x20 && c < 0x7f)) ? (char)c : '?';
+		if (c == 0)
+			break;
+	}
 	p->start_height = v.start_height;
 	p->relay = v.relay;
 	p->time_offset = v.timestamp - clock_now(p->cm->cfg.clock);
