@@ -179,7 +179,7 @@ class RpcMiscTest(P2PDTestFramework):
 
         self.log("getnetworkinfo")
         info = rpc.getnetworkinfo()
-        expected = {"version": 100, "subversion": "/p2pd:0.1.0/", "protocolversion": 1,
+        expected = {"version": 100, "subversion": "/p2pd:0.1.0/", "protocolversion": 80001,
                     "network": "regtest", "connections": 0, "connections_in": 0,
                     "connections_out": 0, "networkactive": True,
                     "localservices": "0000000000000000", "warnings": ""}

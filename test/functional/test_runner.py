@@ -25,6 +25,14 @@ REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 # Every test script, slowest first so a parallel run finishes sooner.
 BASE_SCRIPTS = [
+    "p2p_invalid_messages.py",
+    "p2p_ping.py",
+    "p2p_connect.py",
+    "p2p_slow_reader.py",
+    "rpc_net.py",
+    "p2p_handshake.py",
+    "p2p_timeouts.py",
+    "p2p_maxconnections.py",
     "interface_cli.py",
     "feature_config.py",
     "rpc_misc.py",

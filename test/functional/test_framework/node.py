@@ -63,8 +63,12 @@ class TestNode:
         self.timeout_factor = timeout_factor
         self.rpc_timeout = int(30 * timeout_factor)
         self.rpc_port = get_free_port()
-        # Reserved for the P2P layer (a later issue); not passed to p2pd yet.
+        # Passed as -port, with -bind=127.0.0.1, so parallel tests never share a P2P port.
         self.p2p_port = get_free_port()
+        # False: do not pass -port/-bind (the test sets them itself).
+        self.p2p_in_args = True
+        # Test peers (P2PInterface) made by add_p2p_connection; closed when the node stops.
+        self.p2ps = []
         # False: do not pass -rpcport (the test sets it in a config file); rpc_port must then
         # be set to the port the node is expected to listen on.
         self.rpcport_in_args = True
@@ -121,6 +125,8 @@ class TestNode:
         args = ["-datadir=" + self.datadir, "-printtoconsole=0"]
         if self.rpcport_in_args:
             args.append("-rpcport=%d" % self.rpc_port)
+        if self.p2p_in_args:
+            args += ["-port=%d" % self.p2p_port, "-bind=127.0.0.1"]
         if self.chain == "regtest":
             args.insert(1, "-regtest")
         elif self.chain != "main":
@@ -220,6 +226,7 @@ class TestNode:
     def stop_node(self, expected_stderr="", wait=True):
         """Stop the node with RPC stop and wait for its exit (status 0)."""
         self._log("node%d: stop" % self.index)
+        self.disconnect_p2ps()
         result = self.rpc.stop()
         if result != "p2pd stopping":
             raise AssertionError("stop returned %r" % (result,))
@@ -250,6 +257,7 @@ class TestNode:
 
     def kill(self):
         """SIGKILL the process (if running) and reap it."""
+        self.disconnect_p2ps()
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
@@ -389,3 +397,88 @@ class TestNode:
         """Wait until debug.log contains text."""
         wait_until(lambda: text in self.read_debug_log(), timeout=timeout * self.timeout_factor,
                    message="%r in node%d debug.log" % (text, self.index))
+
+    # --- P2P ------------------------------------------------------------------------------
+
+    @property
+    def p2p_addr(self):
+        """The node's P2P address as getpeerinfo shows it: "127.0.0.1:<port>"."""
+        return "127.0.0.1:%d" % self.p2p_port
+
+    def add_p2p_connection(self, p2p=None, send_version=True, wait_for_verack=True,
+                           timeout=None, **kwargs):
+        """Connect a test peer to the node's P2P port and return it.
+
+        p2p: a P2PInterface (or subclass) to use; else one is made with kwargs (see
+        P2PInterface: auto_pong, auto_verack, version_kwargs, ...). send_version: send our
+        version (and sendaddrv2) at once; wait_for_verack: wait until the node's verack came
+        (the handshake is done from our side; the node is established once it reads our verack).
+        rcvbuf/sndbuf in kwargs set the socket buffer sizes.
+        """
+        from .p2p import P2PInterface
+        timeout = timeout or 30 * self.timeout_factor
+        rcvbuf = kwargs.pop("rcvbuf", None)
+        sndbuf = kwargs.pop("sndbuf", None)
+        if p2p is None:
+            p2p = P2PInterface(log=self._log, **kwargs)
+        p2p.peer_connect("127.0.0.1", self.p2p_port, timeout=timeout, rcvbuf=rcvbuf,
+                         sndbuf=sndbuf)
+        self.p2ps.append(p2p)
+        if send_version:
+            p2p.send_version()
+        if send_version and wait_for_verack:
+            p2p.wait_for_verack(timeout)
+            if p2p.auto_verack:
+                p2p.wait_until(lambda: p2p.verack_sent, timeout, "our verack sent")
+        return p2p
+
+    def add_outbound_p2p_connection(self, p2p=None, wait_for_verack=True, timeout=None,
+                                    **kwargs):
+        """Make the node dial a test peer (addnode <127.0.0.1:port> onetry) and return it.
+
+        The test peer listens on a free port, accepts the node's connection and, by default,
+        answers its version with version + verack.
+        """
+        from .p2p import P2PInterface, listen_socket
+        timeout = timeout or 30 * self.timeout_factor
+        if p2p is None:
+            p2p = P2PInterface(log=self._log, **kwargs)
+        listener = listen_socket()
+        try:
+            port = listener.getsockname()[1]
+            self.rpc.addnode("127.0.0.1:%d" % port, "onetry")
+            p2p.peer_accept(listener, timeout=timeout)
+        finally:
+            listener.close()
+        self.p2ps.append(p2p)
+        if wait_for_verack:
+            p2p.wait_for_verack(timeout)
+        return p2p
+
+    def disconnect_p2ps(self):
+        """Close every test peer of this node."""
+        for p2p in self.p2ps:
+            p2p.peer_disconnect()
+        self.p2ps = []
+
+    def getpeer(self, predicate):
+        """The getpeerinfo entries for which predicate(entry) is true."""
+        return [p for p in self.rpc.getpeerinfo() if predicate(p)]
+
+    def peer_of(self, p2p):
+        """This node's getpeerinfo entry for a test peer (matched by its local port), or None."""
+        for p in self.rpc.getpeerinfo():
+            if p["addr"] == "127.0.0.1:%d" % p2p.local_port:
+                return p
+        return None
+
+    def wait_for_peer_of(self, p2p, state="established", timeout=None):
+        """Wait until the node shows the test peer in getpeerinfo (in state, if given)."""
+        timeout = timeout or 30 * self.timeout_factor
+
+        def check():
+            p = self.peer_of(p2p)
+            return p if p is not None and (state is None or p.get("state") == state) else None
+        return wait_until(check, timeout=timeout,
+                          message="node%d: test peer %d in state %s" %
+                          (self.index, p2p.local_port, state))

@@ -23,7 +23,9 @@ import tempfile
 import time
 import traceback
 
+from .authproxy import JSONRPCException
 from .node import TestNode
+from .util import wait_until
 
 TEST_EXIT_PASSED = 0
 TEST_EXIT_FAILED = 1
@@ -199,6 +201,69 @@ class P2PDTestFramework:
         for node in self.nodes:
             if node.process is not None and node.running:
                 node.wait_until_stopped()
+
+    def connect_nodes(self, a, b, timeout=None):
+        """Make node a dial node b (addnode <b> onetry) and wait until both show the connection
+        established in getpeerinfo. a, b: node indexes or TestNodes. Returns (peer entry on a,
+        peer entry on b)."""
+        a, b = self._node(a), self._node(b)
+        timeout = timeout or 30 * self.options.timeout_factor
+        a.rpc.addnode(b.p2p_addr, "onetry")
+        return self.wait_for_link(a, b, timeout)
+
+    def wait_for_link(self, a, b, timeout=None):
+        """Wait until a has an established outbound connection to b and b the matching inbound
+        one (the same TCP connection: b's addr is a's addrbind). Returns both entries."""
+        a, b = self._node(a), self._node(b)
+        timeout = timeout or 30 * self.options.timeout_factor
+        found = {}
+
+        def linked():
+            for pa in a.rpc.getpeerinfo():
+                if pa["addr"] != b.p2p_addr or pa["inbound"] or pa["state"] != "established":
+                    continue
+                for pb in b.rpc.getpeerinfo():
+                    if pb["addr"] == pa["addrbind"] and pb["inbound"] and \
+                            pb["state"] == "established":
+                        found["pair"] = (pa, pb)
+                        return True
+            return False
+        wait_until(linked, timeout=timeout,
+                   message="node%d -> node%d established on both sides" % (a.index, b.index))
+        return found["pair"]
+
+    def links(self, a, b):
+        """(ids on a, ids on b) of the connections between a and b, either direction."""
+        a, b = self._node(a), self._node(b)
+        pa_all, pb_all = a.rpc.getpeerinfo(), b.rpc.getpeerinfo()
+        ids_a, ids_b = [], []
+        for x, y, ids_x, ids_y in ((a, b, ids_a, ids_b), (b, a, ids_b, ids_a)):
+            px = pa_all if x is a else pb_all
+            py = pb_all if x is a else pa_all
+            for p in px:
+                if p["addr"] == y.p2p_addr and not p["inbound"]:
+                    ids_x.append(p["id"])
+                    ids_y.extend(q["id"] for q in py if q["addr"] == p.get("addrbind"))
+        return ids_a, ids_b
+
+    def disconnect_nodes(self, a, b, timeout=None):
+        """Disconnect every connection between nodes a and b (disconnectnode by id on a, and on
+        b for what a does not see) and wait until neither shows the other."""
+        a, b = self._node(a), self._node(b)
+        timeout = timeout or 30 * self.options.timeout_factor
+        ids_a, ids_b = self.links(a, b)
+        for node, ids in ((a, ids_a), (b, ids_b)):
+            for i in ids:
+                try:
+                    node.rpc.disconnectnode("", i)
+                except JSONRPCException as e:
+                    if e.error.get("code") != -29:  # already gone: fine
+                        raise
+        wait_until(lambda: self.links(a, b) == ([], []), timeout=timeout,
+                   message="node%d and node%d disconnected" % (a.index, b.index))
+
+    def _node(self, n):
+        return self.nodes[n] if isinstance(n, int) else n
 
     def restart_node(self, i, extra_args=None):
         self.nodes[i].stop_node()

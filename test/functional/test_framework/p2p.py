@@ -1,0 +1,346 @@
+"""P2PInterface: a scripted test peer that speaks the p2pd wire protocol to a real node.
+
+In the manner of Bitcoin Core's test_framework/p2p.py, but simpler: one blocking socket and one
+reader thread per connection.
+
+    p2p = node.add_p2p_connection()          # connect, handshake, wait for verack
+    p2p.send_message(msg_ping(nonce=1))
+    p2p.wait_for_message("pong")
+    p2p.send_raw(b"garbage")                 # anything at all
+    p2p.wait_for_disconnect()
+
+What it does on its own (each toggleable):
+- auto_handshake: on the node's `version`, answer with our `version` (if not yet sent) and
+  `verack` (if auto_verack);
+- auto_pong: answer each `ping` with a `pong` carrying its nonce.
+
+Every received message is recorded: `messages[command]` (list, in order), `message_count`,
+`last_message`, and `message_log` ((command, payload) in arrival order). A frame whose magic is wrong, or a known message that does not decode, is
+recorded in `errors` (the node should never send one).
+"""
+
+import collections
+import random
+import socket
+import threading
+import time
+
+from .messages import (
+    CAddress,
+    DeserializationError,
+    HEADER_SIZE,
+    MAGIC,
+    checksum,
+    decode_header,
+    decode_message,
+    encode_frame,
+    msg_ping,
+    msg_pong,
+    msg_sendaddrv2,
+    msg_verack,
+    msg_version,
+)
+from .util import DEFAULT_TIMEOUT
+
+# Largest payload the test peer accepts from the node before it gives up on the stream.
+TEST_PEER_MAX_PAYLOAD = 4000000
+
+
+class P2PInterface:
+    """One connection to (or from) a p2pd node.
+
+    magic: the network magic; version_kwargs: fields of the msg_version we send (see
+    messages.msg_version); send_sendaddrv2: send `sendaddrv2` right after our version.
+    """
+
+    def __init__(self, magic=MAGIC["regtest"], auto_handshake=True, auto_verack=True,
+                 auto_pong=True, send_sendaddrv2=True, version_kwargs=None, log=None):
+        self.magic = magic
+        self.auto_handshake = auto_handshake
+        self.auto_verack = auto_verack
+        self.auto_pong = auto_pong
+        self.send_sendaddrv2 = send_sendaddrv2
+        self.version_kwargs = dict(version_kwargs or {})
+        self._log = log or (lambda msg: None)
+
+        self.sock = None
+        self.local_port = None
+        self.remote = None  # (host, port) of the node's end
+        self.version_sent = None  # the msg_version we sent
+        self.verack_sent = False
+        self.bytes_sent = 0
+        self.bytes_recv = 0
+
+        self._cond = threading.Condition()
+        self._send_lock = threading.Lock()
+        self._connected = False
+        self._closing = False
+        self._reader = None
+        self._reading = threading.Event()
+        self._reading.set()
+        self.messages = collections.defaultdict(list)
+        self.message_count = collections.Counter()
+        self.last_message = {}
+        self.message_log = []  # (command, payload) of every message received, in order
+        self.pong_nonces = set()  # nonces of every pong received (fast lookup)
+        self.errors = []
+
+    # --- connecting ------------------------------------------------------------------------
+
+    def peer_connect(self, host, port, timeout=10, rcvbuf=None, sndbuf=None):
+        """Open a TCP connection to the node; start the reader. Sends nothing."""
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                          socket.SOCK_STREAM)
+        self._set_bufs(s, rcvbuf, sndbuf)
+        s.settimeout(timeout)
+        s.connect((host, port))
+        s.settimeout(None)
+        self._attach(s, (host, port))
+        return self
+
+    def peer_accept(self, listener, timeout=10, rcvbuf=None, sndbuf=None):
+        """Accept one connection (the node dialling us) on a listening socket; start the
+        reader. rcvbuf/sndbuf are set on the listener so the accepted socket inherits them."""
+        self._set_bufs(listener, rcvbuf, sndbuf)
+        listener.settimeout(timeout)
+        try:
+            s, addr = listener.accept()
+        except socket.timeout:
+            raise AssertionError("no connection from the node within %gs" % timeout)
+        s.settimeout(None)
+        self._attach(s, addr[:2])
+        return self
+
+    @staticmethod
+    def _set_bufs(s, rcvbuf, sndbuf):
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        if sndbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+
+    def _attach(self, s, remote):
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = s
+        self.remote = remote
+        self.local_port = s.getsockname()[1]
+        with self._cond:
+            self._connected = True
+        self._reader = threading.Thread(target=self._read_loop, daemon=True,
+                                        name="p2p-reader-%d" % self.local_port)
+        self._reader.start()
+
+    @property
+    def is_connected(self):
+        with self._cond:
+            return self._connected
+
+    def peer_disconnect(self):
+        """Close our end (both directions) and wait for the reader to end."""
+        if self.sock is None:
+            return
+        self._closing = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._reading.set()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(timeout=10)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        with self._cond:
+            self._connected = False
+            self._cond.notify_all()
+
+    def stop_reading(self):
+        """Stop reading the socket (the node's data piles up in the kernel buffers)."""
+        self._reading.clear()
+
+    def resume_reading(self):
+        self._reading.set()
+
+    # --- sending -----------------------------------------------------------------------------
+
+    def send_raw(self, data):
+        """Send bytes as they are (a frame, a piece of one, or garbage)."""
+        with self._send_lock:
+            self.sock.sendall(data)
+            self.bytes_sent += len(data)
+
+    def send_message(self, msg):
+        """Frame msg with our magic and send it."""
+        if msg.command not in (b"ping", b"pong"):
+            self._log("p2p %d: send %r" % (self.local_port, msg))
+        self.send_raw(encode_frame(msg, self.magic))
+
+    def make_version(self, **overrides):
+        """A msg_version from version_kwargs (and overrides), addressed to the node."""
+        kwargs = dict(self.version_kwargs)
+        kwargs.update(overrides)
+        if "addr_recv" not in kwargs and self.remote is not None:
+            host = self.remote[0]
+            kwargs["addr_recv"] = CAddress(host, self.remote[1])
+        return msg_version(**kwargs)
+
+    def send_version(self, **overrides):
+        """Send our version (and sendaddrv2 if send_sendaddrv2)."""
+        v = self.make_version(**overrides)
+        data = encode_frame(v, self.magic)
+        if self.send_sendaddrv2:
+            data += encode_frame(msg_sendaddrv2(), self.magic)
+        # One write, under the send lock, so that the reader thread's verack (sent when the
+        # node's version arrives) can never come between our version and sendaddrv2.
+        with self._send_lock:
+            self.version_sent = v
+            self._log("p2p %d: send %r%s" % (self.local_port, v,
+                                               " + sendaddrv2" if self.send_sendaddrv2 else ""))
+            self.sock.sendall(data)
+            self.bytes_sent += len(data)
+        return v
+
+    def send_verack(self):
+        self.verack_sent = True
+        self.send_message(msg_verack())
+
+    def send_and_ping(self, msg, timeout=DEFAULT_TIMEOUT):
+        """Send msg, then sync_with_ping: when this returns, the node has processed msg."""
+        self.send_message(msg)
+        self.sync_with_ping(timeout)
+
+    def sync_with_ping(self, timeout=DEFAULT_TIMEOUT):
+        """Send a ping with a fresh nonce and wait for the matching pong."""
+        nonce = random.getrandbits(64) | 1
+        self.send_message(msg_ping(nonce))
+        self.wait_until(lambda: nonce in self.pong_nonces, timeout, "pong with nonce %#x" % nonce)
+
+    # --- receiving ---------------------------------------------------------------------------
+
+    def _recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            self._reading.wait()
+            chunk = self.sock.recv(min(n - len(buf), 65536))
+            if not chunk:
+                return None
+            self.bytes_recv += len(chunk)
+            buf += chunk
+        return buf
+
+    def _read_loop(self):
+        why = "closed by the node"
+        try:
+            while True:
+                raw = self._recv_exact(HEADER_SIZE)
+                if raw is None:
+                    break
+                h = decode_header(raw)
+                if h.magic != self.magic:
+                    self._error("bad magic %s" % h.magic.hex())
+                    break
+                if h.length > TEST_PEER_MAX_PAYLOAD:
+                    self._error("%r announces %d bytes" % (h.command, h.length))
+                    break
+                payload = self._recv_exact(h.length) if h.length else b""
+                if payload is None:
+                    break
+                self._on_frame(h.command, payload, h.checksum)
+        except OSError as e:
+            why = "socket error: %s" % e
+        if self._closing:
+            why = "closed by the test"
+        self._log("p2p %s: disconnected (%s)" % (self.local_port, why))
+        with self._cond:
+            self._connected = False
+            self._cond.notify_all()
+
+    def _error(self, text):
+        with self._cond:
+            self.errors.append(text)
+
+    def _on_frame(self, command, payload, cs):
+        if checksum(payload) != cs:
+            self._error("bad checksum on %r" % command)
+            return
+        try:
+            msg = decode_message(command, payload)
+        except DeserializationError as e:
+            self._error("malformed %r: %s" % (command, e))
+            return
+        with self._cond:
+            self.messages[command].append(msg)
+            self.message_count[command] += 1
+            self.last_message[command] = msg
+            self.message_log.append((command, payload))
+            if isinstance(msg, msg_pong):
+                self.pong_nonces.add(msg.nonce)
+        try:
+            self.on_message(msg)
+        finally:
+            with self._cond:
+                self._cond.notify_all()
+
+    def on_message(self, msg):
+        """Called on the reader thread for each received message. Override to script."""
+        if isinstance(msg, msg_version) and self.auto_handshake:
+            if self.version_sent is None:
+                self.send_version()
+            if self.auto_verack and not self.verack_sent:
+                self.send_verack()
+        elif isinstance(msg, msg_ping) and self.auto_pong:
+            self.send_message(msg_pong(msg.nonce))
+
+    # --- waiting -----------------------------------------------------------------------------
+
+    def wait_until(self, predicate, timeout=DEFAULT_TIMEOUT, what=None):
+        """Wait (with the message lock held while testing) until predicate() is true."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("p2p %s: timed out after %gs waiting for %s" %
+                                         (self.local_port, timeout, what or "a condition"))
+                self._cond.wait(min(left, 0.5))
+
+    def wait_for_message(self, command, timeout=DEFAULT_TIMEOUT, count=1):
+        """Wait until at least count messages of command have arrived; return the last."""
+        if isinstance(command, str):
+            command = command.encode()
+        self.wait_until(lambda: self.message_count[command] >= count, timeout,
+                        "%d %r message(s)" % (count, command))
+        with self._cond:
+            return self.last_message[command]
+
+    def wait_for_verack(self, timeout=DEFAULT_TIMEOUT):
+        return self.wait_for_message(b"verack", timeout)
+
+    def wait_for_disconnect(self, timeout=DEFAULT_TIMEOUT):
+        """Wait until the node has closed the connection (EOF or reset)."""
+        self.wait_until(lambda: not self._connected, timeout, "disconnect")
+
+    def clear_messages(self):
+        with self._cond:
+            self.messages.clear()
+            self.message_count.clear()
+            self.last_message.clear()
+            self.message_log.clear()
+            self.pong_nonces.clear()
+
+    def commands_received(self):
+        """The commands received so far, in order (a copy)."""
+        with self._cond:
+            return [c for c, _ in self.message_log]
+
+
+def listen_socket(host="127.0.0.1"):
+    """A listening TCP socket on a free port, for the node to dial (addnode ... onetry)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, 0))
+    s.listen(8)
+    return s
