@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "cli/cli_format.h"
+#include "cli/cli_netinfo.h"
 #include "cli/cli_options.h"
 #include "cli/cli_run.h"
 #include "util/version.h"
@@ -22,6 +23,14 @@ static int usage_error(const char *msg)
 	return CLI_EXIT_USAGE;
 }
 
+/* How the reply to the request is shown. */
+static enum cli_mode mode_of(const struct cli_options *o)
+{
+	if (o->getinfo)
+		return CLI_MODE_GETINFO;
+	return o->netinfo ? CLI_MODE_NETINFO : CLI_MODE_CALL;
+}
+
 /* The request body for the words, or NULL after printing why. */
 static char *make_body(const struct cli_options *o, const struct cli_words *w, int *rc)
 {
@@ -30,12 +39,13 @@ static char *make_body(const struct cli_options *o, const struct cli_words *w, i
 	char *body;
 
 	*rc = CLI_EXIT_USAGE;
-	if (o->getinfo) {
+	if (o->getinfo || o->netinfo) {
 		if (w->n > 0) {
-			usage_error("-getinfo takes no arguments");
+			usage_error(o->getinfo ? "-getinfo takes no arguments"
+					       : "-netinfo takes no arguments");
 			return NULL;
 		}
-		body = cli_getinfo_body();
+		body = o->getinfo ? cli_getinfo_body() : cli_netinfo_body();
 	} else {
 		if (w->n == 0) {
 			usage_error("too few parameters (need at least a command; see -help)");
@@ -79,7 +89,7 @@ int main(int argc, char *argv[])
 				     sizeof(err)) != 0) {
 		rc = usage_error(err);
 	} else if ((body = make_body(&o, &w, &rc)) != NULL) {
-		rc = cli_run_call(&o, body, o.getinfo, stdout, stderr);
+		rc = cli_run_call(&o, body, mode_of(&o), stdout, stderr);
 	}
 	free(body);
 	cli_words_free(&w);

@@ -49,6 +49,16 @@ struct cli_output {
 enum cli_exit cli_interpret_reply(int status, const char *body, size_t len, struct cli_output *o);
 /* The same for the -getinfo batch: prints the human-readable summary. */
 enum cli_exit cli_interpret_getinfo(int status, const char *body, size_t len, struct cli_output *o);
+
+/* Most calls in one of p2p-cli's own batches (-getinfo, -netinfo). */
+#define CLI_MAX_BATCH 4
+/* Interpret the reply to a batch of n <= CLI_MAX_BATCH calls with ids 0..n-1, in any order.
+ * On success returns the parsed reply (new reference; the caller frees it) with results[i]
+ * borrowed from it, and sets *rc to CLI_EXIT_OK. Otherwise returns NULL with *o filled (clear it
+ * with cli_output_clear) and *rc set: authentication failure, a body that is not JSON, a server
+ * error for the whole batch, a missing member, or the first call (by id) that failed. */
+json_t *cli_batch_results(int status, const char *body, size_t len, size_t n,
+			  const json_t **results, struct cli_output *o, enum cli_exit *rc);
 void cli_output_clear(struct cli_output *o);
 
 /* Messages for the failures that happen before any reply. host/port name the server; detail

@@ -25,7 +25,7 @@ struct arg_def;
 
 struct cli_options {
 	bool help, version; /* -help / -h / -?, -version: print and exit */
-	bool getinfo, named, stdin_params, wait;
+	bool getinfo, netinfo, named, stdin_params, wait;
 	int64_t wait_timeout;        /* -rpcwaittimeout in seconds; 0 waits forever */
 	int64_t client_timeout;      /* -rpcclienttimeout in seconds; 0: no timeout */
 	const struct netparams *net; /* the selected network */
@@ -44,7 +44,8 @@ const struct arg_def *cli_arg_defs(size_t *n);
 /* Parse argv and, unless -help or -version was given, the config file; fill o. *first
  * receives the index of the first positional word (the command). Returns 0, or -1 with a
  * message in err for a usage error: unknown option, bad value, bad config file, conflicting
- * network options, missing data directory. Call cli_options_clear afterwards in both cases. */
+ * network options, -getinfo with -netinfo, missing data directory. Call cli_options_clear
+ * afterwards in both cases. */
 int cli_options_load(struct cli_options *o, int argc, char *argv[], int *first, char *err,
 		     size_t errlen);
 /* Free and wipe what o owns; o may then be loaded again. */

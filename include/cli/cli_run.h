@@ -30,11 +30,17 @@ int cli_words_collect(struct cli_words *w, int argc, char *const argv[], int fir
 		      FILE *in, char *err, size_t errlen);
 void cli_words_free(struct cli_words *w);
 
-/* Send body (a request, or the -getinfo batch when getinfo) as o says, retrying every
- * CLI_WAIT_RETRY_MS while the node is unreachable, has no cookie yet or is warming up, when
- * -rpcwait is on (until -rpcwaittimeout). Prints the result to out and errors to err and
- * returns the exit code. */
-enum cli_exit cli_run_call(const struct cli_options *o, const char *body, bool getinfo, FILE *out,
-			   FILE *err);
+/* What a request body is, so its reply is shown the right way. */
+enum cli_mode {
+	CLI_MODE_CALL,    /* one command: cli_interpret_reply */
+	CLI_MODE_GETINFO, /* the -getinfo batch: cli_interpret_getinfo */
+	CLI_MODE_NETINFO, /* the -netinfo batch: cli_interpret_netinfo, against the local clock */
+};
+
+/* Send body as o says, retrying every CLI_WAIT_RETRY_MS while the node is unreachable, has no
+ * cookie yet or is warming up, when -rpcwait is on (until -rpcwaittimeout). Prints the result,
+ * rendered as mode says, to out and errors to err and returns the exit code. */
+enum cli_exit cli_run_call(const struct cli_options *o, const char *body, enum cli_mode mode,
+			   FILE *out, FILE *err);
 
 #endif

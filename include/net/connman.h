@@ -75,10 +75,12 @@ void connman_start(struct connman *cm);
 /* Disconnect everyone and free. NULL is a no-op. */
 void connman_free(struct connman *cm);
 
-/* Peers, in connection order. */
+/* Peers, newest first (follow ->next). */
 struct peer *connman_peers(const struct connman *cm);
 size_t connman_count(const struct connman *cm, size_t *inbound, size_t *outbound);
 int connman_max_connections(const struct connman *cm);
+/* The service bits this node announces in its version messages. */
+uint64_t connman_local_services(const struct connman *cm);
 size_t connman_max_inbound(const struct connman *cm);
 
 /* Totals over the node's life (getnettotals). */

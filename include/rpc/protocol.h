@@ -17,7 +17,13 @@ enum rpc_error_code {
 	RPC_DATABASE_ERROR = -20,    /* the database failed */
 	RPC_IN_WARMUP = -28,         /* the node is still starting */
 	RPC_METHOD_DEPRECATED = -32, /* the method was removed */
-	RPC_CLIENT_NOT_CONNECTED = -9,
+	/* P2P client errors */
+	RPC_CLIENT_NOT_CONNECTED = -9,          /* the node is not connected to the network */
+	RPC_CLIENT_NODE_ALREADY_ADDED = -23,    /* addnode add of a node already in the list */
+	RPC_CLIENT_NODE_NOT_ADDED = -24,        /* the node is not in the added-node list */
+	RPC_CLIENT_NODE_NOT_CONNECTED = -29,    /* disconnectnode: no such connected peer */
+	RPC_CLIENT_P2P_DISABLED = -31,          /* the node runs without its P2P layer */
+	RPC_CLIENT_NODE_CAPACITY_REACHED = -34, /* the added-node list is full */
 };
 
 #endif

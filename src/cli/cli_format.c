@@ -14,6 +14,8 @@
 #include "rpc/protocol.h"
 #include "rpc/spec.h"
 
+/* Significant digits of a real number in printed results. */
+#define CLI_REAL_DIGITS 16
 /* Longest parameter name accepted with -named (every spec name is far shorter). */
 #define CLI_MAX_PARAM_NAME 64
 
@@ -249,7 +251,10 @@ static void render_result(const json_t *result, struct cli_output *o)
 	if (json_is_string(result)) {
 		text_add(&t, "%s\n", json_string_value(result));
 	} else {
-		char *dump = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		/* Reals with 16 significant digits, as bitcoin-cli shows them: 0.000621, not
+		 * 0.00062100000000000002. */
+		char *dump = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY |
+							JSON_REAL_PRECISION(CLI_REAL_DIGITS));
 		if (dump)
 			text_add(&t, "%s\n", dump);
 		else
@@ -347,38 +352,60 @@ static void summarise(struct text *t, const json_t *net, json_int_t uptime)
 	text_add(t, "Uptime: %" PRId64 " seconds\n", (int64_t)uptime);
 }
 
-static enum cli_exit render_getinfo(const json_t *j, struct cli_output *o)
+json_t *cli_batch_results(int status, const char *body, size_t len, size_t n,
+			  const json_t **results, struct cli_output *o, enum cli_exit *rc)
 {
-	const json_t *rnet, *rup, *net, *up;
-	struct text t = {0};
+	json_t *j = parse_reply(status, body, len, o, rc);
+	const json_t *r[CLI_MAX_BATCH];
 
-	if (!json_is_array(j))
-		return is_response(j) ? render_response(j, o) : bad_reply(o, "a batch reply");
-	rnet = batch_find(j, 0);
-	rup = batch_find(j, 1);
-	if (!is_response(rnet) || !is_response(rup))
-		return bad_reply(o, "a complete batch reply");
-	if (has_error(rnet))
-		return render_response(rnet, o);
-	if (has_error(rup))
-		return render_response(rup, o);
-	net = json_object_get(rnet, "result");
-	up = json_object_get(rup, "result");
-	if (!json_is_object(net) || !json_is_integer(up))
-		return bad_reply(o, "getnetworkinfo and uptime results");
-	summarise(&t, net, json_integer_value(up));
-	o->out = text_take(&t);
-	return CLI_EXIT_OK;
+	if (!j)
+		return NULL;
+	if (n > CLI_MAX_BATCH) {
+		*rc = bad_reply(o, "a batch reply");
+		goto fail;
+	}
+	if (!json_is_array(j)) {
+		/* A server that refused the batch as a whole. */
+		*rc = has_error(j) ? render_error(json_object_get(j, "error"), o)
+				   : bad_reply(o, "a batch reply");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		r[i] = batch_find(j, (json_int_t)i);
+		if (!is_response(r[i])) {
+			*rc = bad_reply(o, "a complete batch reply");
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (has_error(r[i])) {
+			*rc = render_error(json_object_get(r[i], "error"), o);
+			goto fail;
+		}
+		results[i] = json_object_get(r[i], "result");
+	}
+	*rc = CLI_EXIT_OK;
+	return j;
+fail:
+	json_decref(j);
+	return NULL;
 }
 
 enum cli_exit cli_interpret_getinfo(int status, const char *body, size_t len, struct cli_output *o)
 {
-	enum cli_exit rc = CLI_EXIT_RPC_ERROR;
-	json_t *j = parse_reply(status, body, len, o, &rc);
+	enum cli_exit rc;
+	const json_t *res[2];
+	json_t *j = cli_batch_results(status, body, len, 2, res, o, &rc);
+	struct text t = {0};
 
 	if (!j)
 		return rc;
-	rc = render_getinfo(j, o);
+	if (!json_is_object(res[0]) || !json_is_integer(res[1])) {
+		rc = bad_reply(o, "getnetworkinfo and uptime results");
+	} else {
+		summarise(&t, res[0], json_integer_value(res[1]));
+		o->out = text_take(&t);
+	}
 	json_decref(j);
 	return rc;
 }

@@ -35,6 +35,12 @@ static const struct arg_def cli_defs[] = {
 	 CAT_OPTIONS},
 	{"h", ARG_BOOL, ARG_CMDLINE_ONLY | ARG_HIDDEN, 0, 0, NULL, "Same as -help.", CAT_OPTIONS},
 	{"?", ARG_BOOL, ARG_CMDLINE_ONLY | ARG_HIDDEN, 0, 0, NULL, "Same as -help.", CAT_OPTIONS},
+	{"netinfo", ARG_BOOL, 0, 0, 0, NULL,
+	 "Get a table of the node's peers: direction (<-> in/out), connection type, ping (ms), "
+	 "seconds since the last send and the last receive, age (minutes), peer id, address and "
+	 "version (user agent); then the peer counts and the listening addresses. A \".\" "
+	 "stands for a value not known yet.",
+	 CAT_OPTIONS},
 	{"named", ARG_BOOL, 0, 0, 0, NULL,
 	 "Pass named instead of positional arguments: each parameter is name=value.", CAT_OPTIONS},
 	{"rpcclienttimeout", ARG_INT, 0, 0, INT32_MAX, "<n>",
@@ -272,6 +278,11 @@ int cli_options_load(struct cli_options *o, int argc, char *argv[], int *first, 
 	if (load_connection(o, a, err, errlen) != 0)
 		goto out;
 	o->getinfo = args_get_bool(a, "getinfo", false);
+	o->netinfo = args_get_bool(a, "netinfo", false);
+	if (o->getinfo && o->netinfo) {
+		set_err(err, errlen, "-getinfo and -netinfo cannot be combined");
+		goto out;
+	}
 	o->named = args_get_bool(a, "named", false);
 	o->stdin_params = args_get_bool(a, "stdin", false);
 	o->wait = args_get_bool(a, "rpcwait", false);
@@ -349,6 +360,7 @@ char *cli_help_text(void)
 		"       p2p-cli [options] help               List the commands\n"
 		"       p2p-cli [options] help <command>     Get help for a command\n"
 		"       p2p-cli [options] -getinfo           Summary of the node's state\n"
+		"       p2p-cli [options] -netinfo           Table of the node's peers\n"
 		"\n"
 		"Exit status: 0 success, 1 the node returned an error, 2 bad usage or "
 		"configuration,\n"

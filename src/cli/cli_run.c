@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "cli/cli_netinfo.h"
 #include "cli/rpc_client.h"
 #include "util/clock.h"
 
@@ -93,7 +94,23 @@ void cli_words_free(struct cli_words *w)
 }
 
 /* One attempt. *transient says whether -rpcwait may retry it. */
-static enum cli_exit attempt(const struct cli_options *o, const char *body, bool getinfo,
+/* Render a reply as mode says. */
+static enum cli_exit interpret(enum cli_mode mode, const struct rpc_client_reply *reply,
+			       struct cli_output *res)
+{
+	switch (mode) {
+	case CLI_MODE_CALL:
+		return cli_interpret_reply(reply->status, reply->body, reply->len, res);
+	case CLI_MODE_GETINFO:
+		return cli_interpret_getinfo(reply->status, reply->body, reply->len, res);
+	case CLI_MODE_NETINFO:
+		return cli_interpret_netinfo(reply->status, reply->body, reply->len,
+					     clock_real_us() / 1000000, res);
+	}
+	return CLI_EXIT_RPC_ERROR;
+}
+
+static enum cli_exit attempt(const struct cli_options *o, const char *body, enum cli_mode mode,
 			     struct cli_output *res, bool *transient)
 {
 	char why[FS_MAX_PATH + 128];
@@ -125,8 +142,7 @@ static enum cli_exit attempt(const struct cli_options *o, const char *body, bool
 		rc = CLI_EXIT_RPC_ERROR;
 		break;
 	case RPC_CLIENT_OK:
-		rc = getinfo ? cli_interpret_getinfo(reply.status, reply.body, reply.len, res)
-			     : cli_interpret_reply(reply.status, reply.body, reply.len, res);
+		rc = interpret(mode, &reply, res);
 		*transient = res->warmup;
 		break;
 	}
@@ -142,8 +158,8 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
-enum cli_exit cli_run_call(const struct cli_options *o, const char *body, bool getinfo, FILE *out,
-			   FILE *err)
+enum cli_exit cli_run_call(const struct cli_options *o, const char *body, enum cli_mode mode,
+			   FILE *out, FILE *err)
 {
 	const int64_t start = clock_mono_us();
 	const int64_t limit_us = o->wait_timeout * 1000000;
@@ -151,7 +167,7 @@ enum cli_exit cli_run_call(const struct cli_options *o, const char *body, bool g
 	for (;;) {
 		struct cli_output res;
 		bool transient;
-		enum cli_exit rc = attempt(o, body, getinfo, &res, &transient);
+		enum cli_exit rc = attempt(o, body, mode, &res, &transient);
 		int64_t left_ms = o->wait_timeout > 0
 					  ? (limit_us - (clock_mono_us() - start)) / 1000
 					  : CLI_WAIT_RETRY_MS;

@@ -582,6 +582,11 @@ size_t connman_count(const struct connman *cm, size_t *inbound, size_t *outbound
 	return in + out;
 }
 
+uint64_t connman_local_services(const struct connman *cm)
+{
+	return cm->cfg.local_services;
+}
+
 int connman_max_connections(const struct connman *cm)
 {
 	return cm->max_connections;
@@ -650,7 +655,7 @@ int connman_disconnect_addr(struct connman *cm, const char *addr)
 	for (struct peer *p = cm->peers; p; p = p->next) {
 		char a[NETADDR_STRLEN];
 		netaddr_format(&p->addr, a, sizeof(a));
-		if (p->state != PEER_DISCONNECTING &&
+		if (p->state != PEER_DISCONNECTING && addr[0] != '\0' &&
 		    (strcmp(a, addr) == 0 || strcmp(p->dest, addr) == 0)) {
 			peer_disconnect(p, "disconnectnode");
 			found = 0;

@@ -1,29 +1,405 @@
-/* RPC commands of the "network" category: getnetworkinfo. Their arguments and help text are
- * in rpc/spec.c. */
+/* RPC commands of the "network" category: getnetworkinfo, getpeerinfo, getconnectioncount,
+ * getnettotals, ping, addnode, getaddednodeinfo, disconnectnode, setnetworkactive. Their
+ * arguments and help text are in rpc/spec.c; doc/protocol.md ("Connection options and their RPC
+ * view") fixes their shapes.
+ *
+ * They read the connection manager (node->connman) and its peers. A node built without a
+ * network (node->connman NULL) answers every command but getnetworkinfo with
+ * RPC_CLIENT_P2P_DISABLED, as Bitcoin Core does. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/connman.h"
+#include "net/netaddr.h"
+#include "net/peer.h"
 #include "node/context.h"
 #include "rpc/protocol.h"
 #include "rpc/server.h"
+#include "rpc/spec.h"
 #include "util/bytes.h"
+#include "util/clock.h"
 #include "util/netparams.h"
 #include "util/version.h"
+#include "wire/messages.h"
+
+/* Names of the service bits we know; any other set bit shows as "UNKNOWN[2^n]". */
+static const struct {
+	uint64_t bit;
+	const char *name;
+} service_names[] = {
+	{NODE_MSGSTORE, "MSGSTORE"},
+};
+
+static json_t *oom(struct rpc_error *err)
+{
+	return rpc_fail(err, RPC_INTERNAL_ERROR, "Out of memory");
+}
+
+/* The connection manager, or NULL after filling err when the node has no network. */
+static struct connman *need_connman(const struct rpc_call *call, struct rpc_error *err)
+{
+	if (call->node->connman == NULL)
+		rpc_fail(err, RPC_CLIENT_P2P_DISABLED,
+			 "Error: Peer-to-peer functionality missing or disabled");
+	return call->node->connman;
+}
+
+/* Set key to v (stolen) in obj. A failure (obj or v NULL, out of memory) clears *ok, so a
+ * builder checks once at the end. */
+static void put(json_t *obj, const char *key, json_t *v, bool *ok)
+{
+	if (json_object_set_new(obj, key, v) != 0)
+		*ok = false;
+}
+
+/* Return obj, or NULL (freeing obj) when a put failed. */
+static json_t *finish(json_t *obj, bool ok)
+{
+	if (!ok) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static json_t *services_hex(uint64_t services)
+{
+	char hex[17];
+	snprintf(hex, sizeof(hex), "%016" PRIx64, services);
+	return json_string(hex);
+}
+
+static json_t *services_list(uint64_t services)
+{
+	json_t *arr = json_array();
+	bool ok = arr != NULL;
+	for (int bit = 0; bit < 64; bit++) {
+		uint64_t flag = UINT64_C(1) << bit;
+		if ((services & flag) == 0)
+			continue;
+		char name[32];
+		snprintf(name, sizeof(name), "UNKNOWN[2^%d]", bit);
+		for (size_t i = 0; i < sizeof(service_names) / sizeof(service_names[0]); i++)
+			if (service_names[i].bit == flag)
+				snprintf(name, sizeof(name), "%s", service_names[i].name);
+		if (json_array_append_new(arr, json_string(name)) != 0)
+			ok = false;
+	}
+	return finish(arr, ok);
+}
+
+/* Bytes per command, only the commands with traffic. */
+static json_t *per_msg(const uint64_t counts[STAT_COUNT])
+{
+	json_t *obj = json_object();
+	bool ok = obj != NULL;
+	for (int i = 0; i < STAT_COUNT; i++)
+		if (counts[i] > 0)
+			put(obj, msg_stat_name((enum msg_stat)i),
+			    json_integer((json_int_t)counts[i]), &ok);
+	return finish(obj, ok);
+}
+
+static json_t *seconds(int64_t us)
+{
+	return json_real((double)us / 1e6);
+}
+
+/* One getpeerinfo entry. now_us is clock_mono_us() (for pingwait). */
+static json_t *peer_json(const struct peer *p, int64_t now_us)
+{
+	char addr[NETADDR_STRLEN];
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	put(o, "id", json_integer((json_int_t)p->id), &ok);
+	/* An outbound peer whose host name is still being resolved has no address yet. */
+	if (p->addr.len > 0)
+		netaddr_format(&p->addr, addr, sizeof(addr));
+	put(o, "addr", json_string(p->addr.len > 0 ? addr : p->dest), &ok);
+	if (p->addr_bind.len > 0) {
+		netaddr_format(&p->addr_bind, addr, sizeof(addr));
+		put(o, "addrbind", json_string(addr), &ok);
+	}
+	put(o, "network", json_string(netaddr_network_name(&p->addr)), &ok);
+	put(o, "inbound", json_boolean(p->type == CONN_INBOUND), &ok);
+	put(o, "connection_type", json_string(conn_type_name(p->type)), &ok);
+	put(o, "state", json_string(peer_state_name(p->state)), &ok);
+	put(o, "services", services_hex(p->services), &ok);
+	put(o, "servicesnames", services_list(p->services), &ok);
+	put(o, "version", json_integer(p->version), &ok);
+	put(o, "subver", json_string(p->subver), &ok); /* printable ASCII */
+	put(o, "startingheight", json_integer(p->start_height), &ok);
+	put(o, "relay", json_boolean(p->relay), &ok);
+	put(o, "conntime", json_integer(p->conn_time), &ok);
+	put(o, "lastsend", json_integer(p->last_send), &ok);
+	put(o, "lastrecv", json_integer(p->last_recv), &ok);
+	put(o, "bytessent", json_integer((json_int_t)p->bytes_sent), &ok);
+	put(o, "bytesrecv", json_integer((json_int_t)p->bytes_recv), &ok);
+	put(o, "bytessent_per_msg", per_msg(p->sent_per_msg), &ok);
+	put(o, "bytesrecv_per_msg", per_msg(p->recv_per_msg), &ok);
+	if (p->last_ping_us >= 0)
+		put(o, "pingtime", seconds(p->last_ping_us), &ok);
+	if (p->min_ping_us >= 0)
+		put(o, "minping", seconds(p->min_ping_us), &ok);
+	if (p->ping_nonce != 0)
+		put(o, "pingwait", seconds(now_us - p->ping_start_us), &ok);
+	put(o, "timeoffset", json_integer(p->time_offset), &ok);
+	put(o, "checksum_errors", json_integer(p->checksum_errors), &ok);
+	put(o, "malformed", json_integer(p->malformed), &ok);
+	put(o, "protocol_violations", json_integer(p->protocol_violations), &ok);
+	put(o, "unknown_messages", json_integer(p->unknown_messages), &ok);
+	return finish(o, ok);
+}
+
+static int cmp_peer_id(const void *a, const void *b)
+{
+	const struct peer *x = *(const struct peer *const *)a, *y = *(const struct peer *const *)b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static json_t *rpc_getpeerinfo(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	(void)params;
+	const struct connman *cm = need_connman(call, err);
+	if (cm == NULL)
+		return NULL;
+	size_t n = 0;
+	for (const struct peer *p = connman_peers(cm); p != NULL; p = p->next)
+		n++;
+	/* Sorted by id: the order in which the connections began. */
+	const struct peer **v = malloc((n > 0 ? n : 1) * sizeof(*v));
+	json_t *out = json_array();
+	if (v == NULL || out == NULL) {
+		free(v);
+		json_decref(out);
+		return oom(err);
+	}
+	n = 0;
+	for (const struct peer *p = connman_peers(cm); p != NULL; p = p->next)
+		v[n++] = p;
+	qsort(v, n, sizeof(*v), cmp_peer_id);
+	bool ok = true;
+	int64_t now_us = clock_mono_us();
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(out, peer_json(v[i], now_us)) != 0)
+			ok = false;
+	free(v);
+	out = finish(out, ok);
+	return out ? out : oom(err);
+}
+
+static json_t *rpc_getconnectioncount(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	(void)params;
+	const struct connman *cm = need_connman(call, err);
+	return cm ? json_integer((json_int_t)connman_count(cm, NULL, NULL)) : NULL;
+}
+
+static json_t *rpc_getnettotals(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	(void)params;
+	const struct connman *cm = need_connman(call, err);
+	if (cm == NULL)
+		return NULL;
+	uint64_t recv, sent;
+	connman_totals(cm, &recv, &sent);
+	json_t *out =
+		json_pack("{s:I, s:I, s:I}", "totalbytesrecv", (json_int_t)recv, "totalbytessent",
+			  (json_int_t)sent, "timemillis", (json_int_t)(clock_real_us() / 1000));
+	return out ? out : oom(err);
+}
+
+static json_t *rpc_ping(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	(void)params;
+	struct connman *cm = need_connman(call, err);
+	if (cm == NULL)
+		return NULL;
+	connman_ping_all(cm);
+	return json_null();
+}
+
+/* -1 with the command's help as the message, as Bitcoin Core answers a bad addnode command. */
+static json_t *help_error(const struct rpc_call *call, struct rpc_error *err)
+{
+	char *help = rpc_spec_help(call->spec);
+	if (help == NULL)
+		return oom(err);
+	rpc_fail(err, RPC_MISC_ERROR, "%s", help);
+	free(help);
+	return NULL;
+}
+
+static json_t *rpc_addnode(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	const char *node = json_string_value(json_array_get(params, 0));
+	const char *command = json_string_value(json_array_get(params, 1));
+	enum addnode_op op;
+	if (strcmp(command, "add") == 0)
+		op = ADDNODE_ADD;
+	else if (strcmp(command, "remove") == 0)
+		op = ADDNODE_REMOVE;
+	else if (strcmp(command, "onetry") == 0)
+		op = ADDNODE_ONETRY;
+	else
+		return help_error(call, err);
+	struct connman *cm = need_connman(call, err);
+	if (cm == NULL)
+		return NULL;
+	switch (connman_addnode(cm, node, op)) {
+	case ADDNODE_OK:
+		return json_null();
+	case ADDNODE_ALREADY_ADDED:
+		return rpc_fail(err, RPC_CLIENT_NODE_ALREADY_ADDED, "Node already added");
+	case ADDNODE_NOT_ADDED:
+		return rpc_fail(err, RPC_CLIENT_NODE_NOT_ADDED, "Node has not been added");
+	case ADDNODE_LIST_FULL:
+		return rpc_fail(err, RPC_CLIENT_NODE_CAPACITY_REACHED,
+				"Added-node list is full (%d entries)", CONNMAN_MAX_ADDED);
+	case ADDNODE_BAD_ADDRESS:
+		return rpc_fail(err, RPC_INVALID_PARAMETER,
+				"Invalid node address: %s (expected host[:port])", node);
+	}
+	return oom(err); /* not reached: every result is handled above */
+}
+
+/* One getaddednodeinfo entry. A peer still opening its TCP connection is not connected yet. */
+static json_t *added_node_json(const struct added_node_info *a)
+{
+	bool connected = a->peer != NULL && a->peer->state != PEER_CONNECTING;
+	json_t *addresses = json_array();
+	if (connected) {
+		char addr[NETADDR_STRLEN];
+		netaddr_format(&a->peer->addr, addr, sizeof(addr));
+		if (json_array_append_new(addresses, json_pack("{s:s, s:s}", "address", addr,
+							       "connected", "outbound")) != 0) {
+			json_decref(addresses);
+			return NULL;
+		}
+	}
+	return json_pack("{s:s, s:b, s:o}", "addednode", a->name, "connected", connected,
+			 "addresses", addresses);
+}
+
+static json_t *rpc_getaddednodeinfo(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	const char *only = json_string_value(json_array_get(params, 0));
+	const struct connman *cm = need_connman(call, err);
+	if (cm == NULL)
+		return NULL;
+	struct added_node_info info[CONNMAN_MAX_ADDED];
+	size_t n = connman_added_nodes(cm, info, CONNMAN_MAX_ADDED);
+	json_t *out = json_array();
+	bool ok = out != NULL, found = false;
+	for (size_t i = 0; i < n; i++) {
+		if (only != NULL && strcmp(only, info[i].name) != 0)
+			continue;
+		found = true;
+		if (json_array_append_new(out, added_node_json(&info[i])) != 0)
+			ok = false;
+	}
+	if (only != NULL && !found) {
+		json_decref(out);
+		return rpc_fail(err, RPC_CLIENT_NODE_NOT_ADDED, "Node has not been added");
+	}
+	out = finish(out, ok);
+	return out ? out : oom(err);
+}
+
+static json_t *rpc_disconnectnode(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	const char *address = json_string_value(json_array_get(params, 0));
+	const json_t *nodeid = json_array_get(params, 1);
+	bool by_id = json_is_integer(nodeid);
+	/* Exactly one of them; an empty address goes with a node id (Bitcoin Core's rule). */
+	if (by_id ? address != NULL && address[0] != '\0' : address == NULL)
+		return rpc_fail(err, RPC_INVALID_PARAMS,
+				"Only one of address and nodeid should be provided.");
+	struct connman *cm = need_connman(call, err);
+	if (cm == NULL)
+		return NULL;
+	int rc = -1;
+	/* "" names no peer (connman_disconnect_addr would match the inbound ones, which have no
+	 * dialled name). */
+	if (!by_id && address[0] != '\0')
+		rc = connman_disconnect_addr(cm, address);
+	else if (json_integer_value(nodeid) >= 0)
+		rc = connman_disconnect_id(cm, (uint64_t)json_integer_value(nodeid));
+	if (rc != 0)
+		return rpc_fail(err, RPC_CLIENT_NODE_NOT_CONNECTED,
+				"Node not found in connected nodes");
+	return json_null();
+}
+
+static json_t *rpc_setnetworkactive(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	struct connman *cm = need_connman(call, err);
+	if (cm == NULL)
+		return NULL;
+	connman_set_active(cm, json_is_true(json_array_get(params, 0)));
+	return json_boolean(connman_active(cm));
+}
+
+/* [{"address", "port"}] of the listening sockets. */
+static json_t *local_addresses(const struct connman *cm)
+{
+	struct netaddr addrs[CONNMAN_MAX_LISTEN];
+	size_t n = cm ? connman_listening(cm, addrs, CONNMAN_MAX_LISTEN) : 0;
+	json_t *out = json_array();
+	bool ok = out != NULL;
+	for (size_t i = 0; i < n; i++) {
+		char ip[NETADDR_STRLEN];
+		netaddr_format_ip(&addrs[i], ip, sizeof(ip));
+		if (json_array_append_new(out, json_pack("{s:s, s:i}", "address", ip, "port",
+							 (int)netaddr_port(&addrs[i]))) != 0)
+			ok = false;
+	}
+	return finish(out, ok);
+}
 
 static json_t *rpc_getnetworkinfo(struct rpc_call *call, json_t *params, struct rpc_error *err)
 {
 	(void)params;
 	const struct node *node = call->node;
+	const struct connman *cm = node->connman;
 	char pubkey[2 * sizeof(node->node_pubkey) + 1];
 	hex_encode(pubkey, node->node_pubkey, sizeof(node->node_pubkey));
-	/* No P2P layer yet: no connections and no service bits. */
-	json_t *out =
-		json_pack("{s:i, s:s, s:i, s:s, s:s, s:i, s:i, s:i, s:b, s:s, s:s}", "version",
-			  CLIENT_VERSION, "subversion", CLIENT_SUBVERSION, "protocolversion",
-			  PROTOCOL_VERSION, "network", node->params->name, "nodepubkey", pubkey,
-			  "connections", 0, "connections_in", 0, "connections_out", 0,
-			  "networkactive", 1, "localservices", "0000000000000000", "warnings", "");
-	return out ? out : rpc_fail(err, RPC_INTERNAL_ERROR, "Out of memory");
+	/* Without a network the node offers no services and has no connections. */
+	uint64_t services = cm ? connman_local_services(cm) : 0;
+	size_t in = 0, out = 0;
+	if (cm)
+		connman_count(cm, &in, &out);
+	json_t *o = json_object();
+	bool ok = o != NULL;
+	put(o, "version", json_integer(CLIENT_VERSION), &ok);
+	put(o, "subversion", json_string(CLIENT_SUBVERSION), &ok);
+	put(o, "protocolversion", json_integer(PROTOCOL_VERSION), &ok);
+	put(o, "network", json_string(node->params->name), &ok);
+	put(o, "nodepubkey", json_string(pubkey), &ok);
+	put(o, "localservices", services_hex(services), &ok);
+	put(o, "localservicesnames", services_list(services), &ok);
+	put(o, "networkactive", json_boolean(cm && connman_active(cm)), &ok);
+	put(o, "connections", json_integer((json_int_t)(in + out)), &ok);
+	put(o, "connections_in", json_integer((json_int_t)in), &ok);
+	put(o, "connections_out", json_integer((json_int_t)out), &ok);
+	put(o, "localaddresses", local_addresses(cm), &ok);
+	put(o, "warnings", json_string(""), &ok);
+	o = finish(o, ok);
+	return o ? o : oom(err);
 }
 
 const struct rpc_method rpc_network_methods[] = {
+	{"addnode", rpc_addnode},
+	{"disconnectnode", rpc_disconnectnode},
+	{"getaddednodeinfo", rpc_getaddednodeinfo},
+	{"getconnectioncount", rpc_getconnectioncount},
+	{"getnettotals", rpc_getnettotals},
 	{"getnetworkinfo", rpc_getnetworkinfo},
+	{"getpeerinfo", rpc_getpeerinfo},
+	{"ping", rpc_ping},
+	{"setnetworkactive", rpc_setnetworkactive},
 	{NULL, NULL},
 };

@@ -608,7 +608,7 @@ static void reply_401_later(struct rpc_server *s, struct evhttp_request *req)
 
 static void reply_json(struct evhttp_request *req, int status, const json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT);
+	char *text = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(16));
 	if (text == NULL) {
 		send_text(req, 500, "Out of memory\n");
 		return;

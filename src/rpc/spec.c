@@ -104,6 +104,92 @@ static const struct rpc_spec spec_setmocktime = {
 		    "p2p-cli -regtest setmocktime 0",
 };
 
+static const struct rpc_spec spec_addnode = {
+	.name = "addnode",
+	.category = "network",
+	.description = "Attempts to add or remove a node from the added-node list,\n"
+		       "or to connect to a node once.\n"
+		       "Added nodes are kept connected, retried with back-off.",
+	.args = {{"node", RPC_T_STR, false, NULL, "The node address (host[:port])"},
+		 {"command", RPC_T_STR, false, NULL,
+		  "'add' to add a node to the list, 'remove' to remove it,\n"
+		  "'onetry' to try a connection to the node once"}},
+	.result = "null    (json null)",
+	.examples = "p2p-cli addnode \"192.168.0.6:9733\" \"onetry\"",
+};
+
+static const struct rpc_spec spec_disconnectnode = {
+	.name = "disconnectnode",
+	.category = "network",
+	.description = "Immediately disconnects from the specified peer node.\n"
+		       "\n"
+		       "Strictly one out of 'address' and 'nodeid' can be provided to identify the "
+		       "node.\n"
+		       "\n"
+		       "To disconnect by nodeid, either set 'address' to the empty string, or call "
+		       "using the named 'nodeid' argument only.\n"
+		       "Error -29 when no such peer is connected.",
+	.args = {{"address", RPC_T_STR, true, "fallback to nodeid",
+		  "The IP address/port of the node, as getpeerinfo's addr shows it"},
+		 {"nodeid", RPC_T_INT, true, "fallback to address",
+		  "The node ID (see getpeerinfo for node IDs)"}},
+	.result = "null    (json null)",
+	.examples = "p2p-cli disconnectnode \"192.168.0.6:9733\"\n"
+		    "p2p-cli disconnectnode \"\" 1",
+};
+
+static const struct rpc_spec spec_getaddednodeinfo = {
+	.name = "getaddednodeinfo",
+	.category = "network",
+	.description = "Returns information about the given added node, or all added nodes\n"
+		       "(note that onetry addnodes are not listed here).\n"
+		       "Error -24 when the given node has not been added.",
+	.args = {{"node", RPC_T_STR, true, "all nodes",
+		  "If provided, return information about this specific node, otherwise all "
+		  "nodes are returned."}},
+	.result = "[                                (json array)\n"
+		  "  {                              (json object)\n"
+		  "    \"addednode\" : \"str\",         (string) The node address as added\n"
+		  "    \"connected\" : true|false,    (boolean) If connected\n"
+		  "    \"addresses\" : [              (json array) Only when connected = true\n"
+		  "      {                          (json object)\n"
+		  "        \"address\" : \"str\",       (string) The address we are connected "
+		  "to\n"
+		  "        \"connected\" : \"str\"      (string) connection, \"outbound\"\n"
+		  "      },\n"
+		  "      ...\n"
+		  "    ]\n"
+		  "  },\n"
+		  "  ...\n"
+		  "]",
+	.examples = "p2p-cli getaddednodeinfo \"192.168.0.201:9733\"\n"
+		    "p2p-cli getaddednodeinfo",
+};
+
+static const struct rpc_spec spec_getconnectioncount = {
+	.name = "getconnectioncount",
+	.category = "network",
+	.description = "Returns the number of connections to other nodes (handshake done or "
+		       "not).",
+	.result = "n    (numeric) The connection count",
+	.examples = "p2p-cli getconnectioncount",
+};
+
+static const struct rpc_spec spec_getnettotals = {
+	.name = "getnettotals",
+	.category = "network",
+	.description = "Returns information about network traffic, including bytes in, bytes "
+		       "out,\n"
+		       "and current system time.",
+	.result = "{                         (json object)\n"
+		  "  \"totalbytesrecv\" : n,   (numeric) Total bytes received\n"
+		  "  \"totalbytessent\" : n,   (numeric) Total bytes sent\n"
+		  "  \"timemillis\" : xxx      (numeric) Current system UNIX epoch time in "
+		  "milliseconds\n"
+		  "}",
+	.examples = "p2p-cli getnettotals",
+};
+
 static const struct rpc_spec spec_getnetworkinfo = {
 	.name = "getnetworkinfo",
 	.category = "network",
@@ -116,22 +202,147 @@ static const struct rpc_spec spec_getnetworkinfo = {
 		  "regtest\n"
 		  "  \"nodepubkey\" : \"hex\",          (string) the node's x-only public key (32 "
 		  "bytes)\n"
+		  "  \"localservices\" : \"hex\",       (string) the services we offer to the "
+		  "network\n"
+		  "  \"localservicesnames\" : [       (json array) the services we offer to the "
+		  "network,\n"
+		  "                                 in human-readable form\n"
+		  "    \"str\",                       (string) the service name\n"
+		  "    ...\n"
+		  "  ],\n"
+		  "  \"networkactive\" : true|false,  (boolean) whether p2p networking is enabled\n"
 		  "  \"connections\" : n,             (numeric) the total number of connections\n"
 		  "  \"connections_in\" : n,          (numeric) the number of inbound connections\n"
 		  "  \"connections_out\" : n,         (numeric) the number of outbound "
 		  "connections\n"
-		  "  \"networkactive\" : true|false,  (boolean) whether p2p networking is enabled\n"
-		  "  \"localservices\" : \"hex\",       (string) the services we offer to the "
-		  "network\n"
+		  "  \"localaddresses\" : [           (json array) the addresses we listen on\n"
+		  "    {                            (json object)\n"
+		  "      \"address\" : \"str\",         (string) network address\n"
+		  "      \"port\" : n                 (numeric) network port\n"
+		  "    },\n"
+		  "    ...\n"
+		  "  ],\n"
 		  "  \"warnings\" : \"str\"             (string) any network warnings\n"
 		  "}",
 	.examples = "p2p-cli getnetworkinfo",
 };
 
+static const struct rpc_spec spec_getpeerinfo = {
+	.name = "getpeerinfo",
+	.category = "network",
+	.description = "Returns data about each connected network peer as a json array of "
+		       "objects,\n"
+		       "in the order the connections began.",
+	.result =
+		"[                                 (json array)\n"
+		"  {                               (json object)\n"
+		"    \"id\" : n,                     (numeric) Peer index\n"
+		"    \"addr\" : \"str\",               (string) (host:port) The IP address and "
+		"port of the peer\n"
+		"    \"addrbind\" : \"str\",           (string, optional) (ip:port) Bind address "
+		"of the connection to the peer\n"
+		"    \"network\" : \"str\",            (string) Network (ipv4, ipv6; unknown while "
+		"a "
+		"host name\n"
+		"                                  is being resolved)\n"
+		"    \"inbound\" : true|false,       (boolean) Inbound (true) or Outbound "
+		"(false)\n"
+		"    \"connection_type\" : \"str\",    (string) Type of connection: inbound, "
+		"manual\n"
+		"    \"state\" : \"str\",              (string) Connection state: connecting, "
+		"await_version,\n"
+		"                                  await_verack, established, disconnecting\n"
+		"    \"services\" : \"hex\",           (string) The services offered\n"
+		"    \"servicesnames\" : [           (json array) the services offered, in "
+		"human-readable form\n"
+		"      \"str\",                      (string) the service name if it is "
+		"recognised,\n"
+		"                                  else UNKNOWN[2^n]\n"
+		"      ...\n"
+		"    ],\n"
+		"    \"version\" : n,                (numeric) The peer version, such as 80001\n"
+		"    \"subver\" : \"str\",             (string) The string version (printable "
+		"ASCII; "
+		"other bytes\n"
+		"                                  show as '?')\n"
+		"    \"startingheight\" : n,         (numeric) The starting height of the peer\n"
+		"    \"relay\" : true|false,         (boolean) Whether the peer asked us to relay "
+		"messages\n"
+		"    \"conntime\" : xxx,             (numeric) The UNIX epoch time of the "
+		"connection\n"
+		"    \"lastsend\" : xxx,             (numeric) The UNIX epoch time of the last "
+		"send\n"
+		"    \"lastrecv\" : xxx,             (numeric) The UNIX epoch time of the last "
+		"receive\n"
+		"    \"bytessent\" : n,              (numeric) The total bytes sent\n"
+		"    \"bytesrecv\" : n,              (numeric) The total bytes received\n"
+		"    \"bytessent_per_msg\" : {       (json object)\n"
+		"      \"msg\" : n,                  (numeric) The total bytes sent aggregated "
+		"by message type,\n"
+		"                                  header included; only non-zero entries; "
+		"\"*other*\"\n"
+		"                                  for the others\n"
+		"      ...\n"
+		"    },\n"
+		"    \"bytesrecv_per_msg\" : {       (json object)\n"
+		"      \"msg\" : n,                  (numeric) The total bytes received "
+		"aggregated by message type,\n"
+		"                                  header included; only non-zero entries; "
+		"unknown\n"
+		"                                  commands count as \"*other*\"\n"
+		"      ...\n"
+		"    },\n"
+		"    \"pingtime\" : n,               (numeric, optional) The last ping time in "
+		"seconds, if any\n"
+		"    \"minping\" : n,                (numeric, optional) The minimum observed ping "
+		"time in seconds, if any\n"
+		"    \"pingwait\" : n,               (numeric, optional) The duration in seconds "
+		"of an outstanding ping\n"
+		"    \"timeoffset\" : n,             (numeric) The time offset in seconds\n"
+		"    \"checksum_errors\" : n,        (numeric) Frames dropped for a bad checksum\n"
+		"    \"malformed\" : n,              (numeric) Known messages dropped as "
+		"malformed\n"
+		"    \"protocol_violations\" : n,    (numeric) Messages ignored as out of place\n"
+		"    \"unknown_messages\" : n        (numeric) Messages with an unknown command\n"
+		"  },\n"
+		"  ...\n"
+		"]",
+	.examples = "p2p-cli getpeerinfo",
+};
+
+static const struct rpc_spec spec_ping = {
+	.name = "ping",
+	.category = "network",
+	.description = "Requests that a ping be sent to all other nodes, to measure ping time.\n"
+		       "Results provided in getpeerinfo, pingtime and pingwait fields are decimal "
+		       "seconds.\n"
+		       "A peer whose handshake is not done, or which owes us a pong, is not pinged "
+		       "again.",
+	.result = "null    (json null)",
+	.examples = "p2p-cli ping",
+};
+
+static const struct rpc_spec spec_setnetworkactive = {
+	.name = "setnetworkactive",
+	.category = "network",
+	.description = "Disable/enable all p2p network activity.\n"
+		       "Disabling disconnects every peer and refuses new connections; enabling "
+		       "dials the added nodes again.",
+	.args = {{"state", RPC_T_BOOL, false, NULL, "true to enable networking, false to disable"}},
+	.result = "true|false    (boolean) The value that was passed in",
+	.examples = "p2p-cli setnetworkactive false",
+};
+
 /* Sorted by category, then name (test_spec checks the order). */
 static const struct rpc_spec *const all_specs[] = {
-	&spec_getrpcinfo, &spec_help,        &spec_logging,        &spec_stop,
-	&spec_uptime,     &spec_setmocktime, &spec_getnetworkinfo,
+	&spec_getrpcinfo,       &spec_help,
+	&spec_logging,          &spec_stop,
+	&spec_uptime,           &spec_setmocktime,
+	&spec_addnode,          &spec_disconnectnode,
+	&spec_getaddednodeinfo, &spec_getconnectioncount,
+	&spec_getnettotals,     &spec_getnetworkinfo,
+	&spec_getpeerinfo,      &spec_ping,
+	&spec_setnetworkactive,
 };
 #define N_SPECS (sizeof(all_specs) / sizeof(all_specs[0]))
 

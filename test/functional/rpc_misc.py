@@ -182,12 +182,15 @@ class RpcMiscTest(P2PDTestFramework):
         expected = {"version": 100, "subversion": "/p2pd:0.1.0/", "protocolversion": 80001,
                     "network": "regtest", "connections": 0, "connections_in": 0,
                     "connections_out": 0, "networkactive": True,
-                    "localservices": "0000000000000000", "warnings": ""}
+                    "localservices": "0000000000000001", "localservicesnames": ["MSGSTORE"],
+                    "warnings": ""}
         for k, v in expected.items():
             assert_equal(info.get(k), v)
         assert re.fullmatch(r"[0-9a-f]{64}", info["nodepubkey"]), info["nodepubkey"]
         assert bip340._lift_x(int(info["nodepubkey"], 16)) is not None, "not a curve point"
-        assert_equal(sorted(info.keys()), sorted(list(expected.keys()) + ["nodepubkey"]))
+        assert_equal(sorted(info.keys()),
+                     sorted(list(expected.keys()) + ["nodepubkey", "localaddresses"]))
+        assert_equal(info["localaddresses"], [{"address": "127.0.0.1", "port": node.p2p_port}])
 
         self.log("logging")
         cats = rpc.logging()

@@ -1,6 +1,6 @@
 /* Unit tests for p2p-cli's pure logic: words to params and request bodies, replies to output
- * and exit codes, -getinfo's summary, -rpcconnect parsing, option/config resolution and
- * credentials, -stdin word collection. */
+ * and exit codes, -getinfo's summary, -netinfo's peer table, -rpcconnect parsing, option/config
+ * resolution and credentials, -stdin word collection. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cli/cli_format.h"
+#include "cli/cli_netinfo.h"
 #include "cli/cli_options.h"
 #include "cli/cli_run.h"
 
@@ -184,6 +185,9 @@ static void test_reply_results(void **state)
 	       CLI_EXIT_OK, "{\n  \"a\": 1,\n  \"b\": [\n    true\n  ]\n}\n", NULL);
 	/* A result without an error member is still a result. */
 	expect(reply(200, "{\"result\":true}"), CLI_EXIT_OK, "true\n", NULL);
+	/* Reals as bitcoin-cli shows them, not with the noise of 17 digits. */
+	expect(reply(200, "{\"result\":[0.000621,0.00062100000000000002,1.5,1e-7],\"id\":1}"),
+	       CLI_EXIT_OK, "[\n  0.000621,\n  0.000621,\n  1.5,\n  1e-7\n]\n", NULL);
 }
 
 static void test_reply_errors(void **state)
@@ -280,6 +284,89 @@ static void test_getinfo(void **state)
 	expect(getinfo(200, body), CLI_EXIT_RPC_ERROR, NULL,
 	       "error: the server's reply is not getnetworkinfo and uptime results\n");
 	expect(getinfo(401, ""), CLI_EXIT_AUTH, NULL,
+	       "error: Authorization failed: Incorrect rpcuser or rpcpassword\n");
+}
+
+/* ---- -netinfo ---------------------------------------------------------------------------- */
+
+static struct outcome netinfo_at(int status, const char *body, int64_t now)
+{
+	struct outcome r;
+
+	r.rc = cli_interpret_netinfo(status, body, strlen(body), now, &r.o);
+	return r;
+}
+
+/* Two peers as getpeerinfo shows them: an outbound one with a ping, and an inbound one half
+ * way through its handshake (no ping, no user agent yet). Times are around T. */
+#define T 1700000000
+static const char peers_reply[] =
+	"{\"result\":[{\"id\":1,\"addr\":\"127.0.0.1:29733\",\"inbound\":false,"
+	"\"connection_type\":\"manual\",\"conntime\":1699999700,\"lastsend\":1699999998,"
+	"\"lastrecv\":1699999990,\"pingtime\":0.0123,\"minping\":0.001,"
+	"\"subver\":\"/p2pd:0.1.0/\"},"
+	"{\"id\":12,\"addr\":\"[2001:db8::1]:41000\",\"inbound\":true,"
+	"\"connection_type\":\"inbound\",\"conntime\":1700000000,\"lastsend\":1700000000,"
+	"\"lastrecv\":0,\"subver\":\"\"}],\"error\":null,\"id\":0}";
+static const char net_reply[] =
+	"{\"result\":{\"connections\":2,\"localaddresses\":[{\"address\":\"127.0.0.1\","
+	"\"port\":29734},{\"address\":\"::\",\"port\":29734}]},\"error\":null,\"id\":1}";
+static const char table[] =
+	"<->  type     ping  send  recv  age  id  address              version\n"
+	"out  manual   12.3     2    10    5   1  127.0.0.1:29733      /p2pd:0.1.0/\n"
+	"in   inbound     .     0     .    0  12  [2001:db8::1]:41000  \n"
+	"\n"
+	"peers: in 1, out 1, total 2\n"
+	"local addresses: 127.0.0.1:29734, [::]:29734\n";
+
+static void test_netinfo(void **state)
+{
+	(void)state;
+	char body[2048];
+	json_t *j;
+	char *req = cli_netinfo_body();
+
+	/* The batch: getpeerinfo (id 0), getnetworkinfo (id 1). */
+	assert_non_null(req);
+	j = json_loads(req, 0, NULL);
+	assert_json_text(j, "[{\"method\":\"getpeerinfo\",\"params\":[],\"id\":0},"
+			    "{\"method\":\"getnetworkinfo\",\"params\":[],\"id\":1}]");
+	json_decref(j);
+	free(req);
+
+	snprintf(body, sizeof(body), "[%s,%s]", peers_reply, net_reply);
+	expect(netinfo_at(200, body, T), CLI_EXIT_OK, table, NULL);
+	snprintf(body, sizeof(body), "[%s,%s]", net_reply, peers_reply);
+	expect(netinfo_at(200, body, T), CLI_EXIT_OK, table, NULL);
+
+	/* No peers, no listening address; the header still says what the columns are. */
+	snprintf(body, sizeof(body),
+		 "[{\"result\":[],\"error\":null,\"id\":0},"
+		 "{\"result\":{\"localaddresses\":[]},\"error\":null,\"id\":1}]");
+	expect(netinfo_at(200, body, T), CLI_EXIT_OK,
+	       "<->  type  ping  send  recv  age  id  address  version\n"
+	       "\n"
+	       "peers: in 0, out 0, total 0\n"
+	       "local addresses: none\n",
+	       NULL);
+
+	/* Errors: a failed call, a node without a network, wrong shapes, no batch at all. */
+	snprintf(body, sizeof(body),
+		 "[{\"result\":null,\"error\":{\"code\":-31,\"message\":\"Error: Peer-to-peer "
+		 "functionality missing or disabled\"},\"id\":0},%s]",
+		 net_reply);
+	expect(netinfo_at(200, body, T), CLI_EXIT_RPC_ERROR, NULL,
+	       "error code: -31\nerror message:\nError: Peer-to-peer functionality missing or "
+	       "disabled\n");
+	snprintf(body, sizeof(body), "[{\"result\":{},\"error\":null,\"id\":0},%s]", net_reply);
+	expect(netinfo_at(200, body, T), CLI_EXIT_RPC_ERROR, NULL,
+	       "error: the server's reply is not getpeerinfo and getnetworkinfo results\n");
+	snprintf(body, sizeof(body), "[%s]", peers_reply);
+	expect(netinfo_at(200, body, T), CLI_EXIT_RPC_ERROR, NULL,
+	       "error: the server's reply is not a complete batch reply\n");
+	expect(netinfo_at(200, "{\"result\":1,\"error\":null,\"id\":0}", T), CLI_EXIT_RPC_ERROR,
+	       NULL, "error: the server's reply is not a batch reply\n");
+	expect(netinfo_at(401, "", T), CLI_EXIT_AUTH, NULL,
 	       "error: Authorization failed: Incorrect rpcuser or rpcpassword\n");
 }
 
@@ -481,7 +568,7 @@ static void test_options_errors(void **state)
 		{"-chain=regtest", "-regtest", NULL}, {"-chain=moon", NULL, NULL},
 		{"-rpcport=0", NULL, NULL},           {"-rpcport=70000", NULL, NULL},
 		{"-rpcwaittimeout=-1", NULL, NULL},   {"-rpcconnect=host:0", NULL, NULL},
-		{"-conf=missing.conf", NULL, NULL},
+		{"-conf=missing.conf", NULL, NULL},   {"-getinfo", "-netinfo", NULL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		err[0] = '\0';
@@ -490,6 +577,14 @@ static void test_options_errors(void **state)
 		assert_true(err[0] != '\0');
 		cli_options_clear(&o);
 	}
+	/* -netinfo alone is fine, and -help documents it. */
+	assert_int_equal(load(&o, &first, err, sizeof(err), dd, "-netinfo", NULL), 0);
+	assert_true(o.netinfo && !o.getinfo);
+	cli_options_clear(&o);
+	char *help = cli_help_text();
+	assert_non_null(strstr(help, "  -netinfo\n"));
+	assert_non_null(strstr(help, "p2p-cli [options] -netinfo "));
+	free(help);
 	/* A data directory that does not exist. */
 	assert_int_equal(load(&o, &first, err, sizeof(err), "-datadir=/nonexistent/p2pd", NULL),
 			 -1);
@@ -578,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_reply_errors),
 		cmocka_unit_test(test_reply_not_nul_terminated),
 		cmocka_unit_test(test_getinfo),
+		cmocka_unit_test(test_netinfo),
 		cmocka_unit_test(test_connect_error_text),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test_setup_teardown(test_options_config, make_tmpdir, remove_tmpdir),

@@ -368,6 +368,8 @@ static void test_uptime(void **state)
 	json_decref(r);
 }
 
+/* A node without a network (node.connman NULL): no services, no connections, inactive. With
+ * one, test_rpc_net.c checks the rest. */
 static void test_getnetworkinfo(void **state)
 {
 	struct fixture *f = *state;
@@ -378,9 +380,10 @@ static void test_getnetworkinfo(void **state)
 	char expected[1024];
 	snprintf(expected, sizeof(expected),
 		 "{\"version\":%d,\"subversion\":\"%s\",\"protocolversion\":%d,"
-		 "\"network\":\"regtest\",\"nodepubkey\":\"%s\",\"connections\":0,"
-		 "\"connections_in\":0,\"connections_out\":0,\"networkactive\":true,"
-		 "\"localservices\":\"0000000000000000\",\"warnings\":\"\"}",
+		 "\"network\":\"regtest\",\"nodepubkey\":\"%s\","
+		 "\"localservices\":\"0000000000000000\",\"localservicesnames\":[],"
+		 "\"networkactive\":false,\"connections\":0,\"connections_in\":0,"
+		 "\"connections_out\":0,\"localaddresses\":[],\"warnings\":\"\"}",
 		 CLIENT_VERSION, CLIENT_SUBVERSION, PROTOCOL_VERSION, pub);
 	assert_string_equal(s, expected);
 	assert_non_null(strstr(s, "\"version\":100,\"subversion\":\"/p2pd:0.1.0/\""));
