@@ -1,0 +1,40 @@
+/* Signature verification off the event loop: a pool of worker threads whose results come back
+ * to the loop.
+ *
+ * The loop submits (signature, id, author, opaque job pointer) jobs; workers verify them and
+ * queue the results; an event on the loop delivers each result to the done callback, on the
+ * loop thread, in completion order. With threads == 0 jobs are verified inline at submit and
+ * done is called before verify_pool_submit returns. */
+#ifndef P2PD_MSG_VERIFY_H
+#define P2PD_MSG_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct verify_pool;
+
+/* Most worker threads (-verifythreads). */
+#define VERIFY_MAX_THREADS 16
+/* Jobs waiting at most (queued + being verified): about a second of work for one core. A full
+ * queue makes submit fail; the caller then drops the message (it can be fetched again). */
+#define VERIFY_MAX_PENDING 8192
+
+/* Called on the loop thread with the job pointer given to submit and the result. */
+typedef void (*verify_done_fn)(void *ctx, void *job, bool valid);
+
+struct verify_pool *verify_pool_new(struct event_base *base, int threads, verify_done_fn done,
+				    void *ctx);
+/* Stop the workers (each finishes the job it is on) and free. Jobs never delivered to done
+ * (queued, or verified but not yet delivered) are passed to release, if given, so the caller
+ * can free them. NULL is a no-op. */
+void verify_pool_free(struct verify_pool *vp, void (*release)(void *job));
+
+/* Queue a job. Returns 0, or -1 when VERIFY_MAX_PENDING jobs are pending. */
+int verify_pool_submit(struct verify_pool *vp, const uint8_t sig[64], const uint8_t id[32],
+		       const uint8_t pubkey[32], void *job);
+size_t verify_pool_pending(const struct verify_pool *vp);
+int verify_pool_threads(const struct verify_pool *vp);
+
+#endif
