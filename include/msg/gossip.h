@@ -29,14 +29,18 @@ struct gossip;
 struct msgstore;
 
 /* Limits (each with its reason in gossip.c). */
-#define GOSSIP_MAX_INFLIGHT_PER_PEER 100   /* getdata entries awaiting an answer from one peer */
-#define GOSSIP_MAX_ANNOUNCED_PER_PEER 5000 /* ids a peer announced that we still track */
-#define GOSSIP_MAX_QUEUED_INV 10000        /* ids waiting to be announced to one peer */
-#define GOSSIP_MAX_GETDATA_QUEUE 50000     /* requested ids waiting to be served to one peer */
-#define GOSSIP_KNOWN_FILTER_SIZE 50000     /* ids remembered per peer as known to it */
-#define GOSSIP_REJECT_FILTER_SIZE 120000   /* ids remembered as recently rejected */
-#define DEFAULT_REQUEST_TIMEOUT 30         /* seconds before asking the next announcer */
-#define DEFAULT_RELAY_DELAY_MS 2000        /* -relaydelay on main and testnet; 0 on regtest */
+#define GOSSIP_MAX_INFLIGHT_PER_PEER  100    /* getdata entries awaiting an answer from one peer */
+#define GOSSIP_MAX_ANNOUNCED_PER_PEER 5000   /* ids a peer announced that we still track */
+#define GOSSIP_MAX_QUEUED_INV         10000  /* ids waiting to be announced to one peer */
+#define GOSSIP_MAX_GETDATA_QUEUE      50000  /* requested ids waiting to be served to one peer */
+#define GOSSIP_KNOWN_FILTER_SIZE      50000  /* ids remembered per peer as known to it */
+#define GOSSIP_REJECT_FILTER_SIZE     120000 /* ids remembered as recently rejected */
+#define DEFAULT_REQUEST_TIMEOUT       30     /* seconds before asking the next announcer */
+#define DEFAULT_RELAY_DELAY_MS        2000   /* -relaydelay on main and testnet; 0 on regtest */
+#define INBOUND_REQUEST_DELAY_MS      2000   /* prefer outbound announcers (main, testnet) */
+#define GOSSIP_MAX_TRACKED            200000 /* ids being fetched, node-wide */
+#define GOSSIP_MAX_ANNOUNCERS         8      /* announcers remembered per id */
+#define GOSSIP_PRUNE_BATCH            1000   /* messages deleted per prune step */
 
 struct gossip_config {
 	struct event_base *base;
@@ -45,6 +49,8 @@ struct gossip_config {
 	struct msgstore *store;
 	int verify_threads;       /* -verifythreads (0: verify on the loop) */
 	int64_t relay_delay_ms;   /* -relaydelay: mean of the per-peer announcement timers */
+	int64_t inbound_delay_ms; /* wait this long for an outbound announcer before asking an
+				   * inbound one (INBOUND_REQUEST_DELAY; 0 on regtest) */
 	int64_t request_timeout;  /* seconds (node clock) */
 	struct msg_policy policy; /* policy.now is ignored: the clock is read per message */
 	int64_t prune_interval;   /* seconds between prunes (node clock) */
@@ -61,20 +67,20 @@ void gossip_free(struct gossip *g);
  * store durably (fsync) and announce. Returns the verdict; *already is set when the message was
  * already stored (then it is MSG_VALID and nothing is written). Returns MSG_VALID with
  * *db_error set if the database write failed. */
-enum msg_verdict gossip_submit_local(struct gossip *g, const struct sigmsg *m,
-				     const uint8_t id[32], bool *already, bool *db_error);
+enum msg_verdict gossip_submit_local(struct gossip *g, const struct sigmsg *m, const uint8_t id[32],
+				     bool *already, bool *db_error);
 
 /* Per-peer message counters (getpeerinfo). Returns false for an unknown peer. */
 struct gossip_peer_stats {
-	uint64_t announced; /* ids the peer announced to us */
-	uint64_t requested; /* ids we requested from the peer */
-	uint64_t received;  /* message bodies received from the peer */
-	uint64_t sent;      /* message bodies sent to the peer */
-	uint64_t duplicates;/* bodies received that we already had */
-	uint64_t invalid;   /* bodies that failed validation by the sender's fault */
-	uint64_t notfound;  /* notfound answers received */
+	uint64_t announced;   /* ids the peer announced to us */
+	uint64_t requested;   /* ids we requested from the peer */
+	uint64_t received;    /* message bodies received from the peer */
+	uint64_t sent;        /* message bodies sent to the peer */
+	uint64_t duplicates;  /* bodies received that we already had */
+	uint64_t invalid;     /* bodies that failed validation by the sender's fault */
+	uint64_t notfound;    /* notfound answers received */
 	uint64_t unrequested; /* bodies we had not asked the peer for (dropped) */
-	size_t inflight;    /* our requests it has not answered yet */
+	size_t inflight;      /* our requests it has not answered yet */
 };
 bool gossip_peer_stats(const struct gossip *g, uint64_t peer_id, struct gossip_peer_stats *out);
 

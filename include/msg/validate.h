@@ -16,7 +16,7 @@
 #define MSG_MAX_FUTURE_SECS 600
 /* Defaults of the policy options. */
 #define DEFAULT_MSG_RETENTION_SECS (14 * 24 * 3600) /* -msgretention */
-#define DEFAULT_MAX_MSG_SIZE (64u * 1024)           /* -maxmsgsize (body bytes) */
+#define DEFAULT_MAX_MSG_SIZE       (64u * 1024)     /* -maxmsgsize (body bytes) */
 
 enum msg_verdict {
 	MSG_VALID,

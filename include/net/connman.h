@@ -44,6 +44,22 @@ struct netparams;
 /* Messages processed from one peer before the loop turns to the others. */
 #define PEER_MSGS_PER_TURN 16
 
+/* The upper layer's hooks (the gossip engine). All are called on the loop thread; any may be
+ * NULL. peer->app belongs to the handler: set it in peer_ready, free it in peer_gone. */
+struct net_handler {
+	void *ctx;
+	/* The handshake finished. */
+	void (*peer_ready)(void *ctx, struct peer *p);
+	/* The peer is about to be freed (after peer_ready or not). */
+	void (*peer_gone)(void *ctx, struct peer *p);
+	/* A message of an established peer that the net layer does not handle. Return false if
+	 * the command is unknown to the handler too (the net layer then counts it as unknown). */
+	bool (*message)(void *ctx, struct peer *p, const char *command, const uint8_t *payload,
+			size_t len);
+	/* The peer's send buffer drained below half of -maxsendbuffer: it can take more. */
+	void (*peer_writable)(void *ctx, struct peer *p);
+};
+
 struct connman_config {
 	struct event_base *base;
 	struct evdns_base *dns; /* for host names in -connect / -addnode; may be NULL */
@@ -62,6 +78,7 @@ struct connman_config {
 	size_t max_receive_buffer; /* bytes */
 	size_t max_send_buffer;    /* bytes */
 	int peer_timeout;          /* seconds */
+	bool compression;          /* offer zlib frames (send sendzlib) */
 };
 
 struct connman;
@@ -70,6 +87,11 @@ struct connman;
  * NULL with err set on failure (a -bind that cannot be bound, no usable descriptors). The
  * effective -maxconnections may be lowered (logged) when descriptors are short. */
 struct connman *connman_new(const struct connman_config *cfg, char *err, size_t errlen);
+/* Install the message handler (copied); NULL removes it. */
+void connman_set_handler(struct connman *cm, const struct net_handler *h);
+/* Whether the peer's send buffer is over -maxsendbuffer (stop queueing bulk data to it). */
+bool peer_send_full(const struct peer *p);
+
 /* Begin outbound connections (-connect, -addnode) and housekeeping. */
 void connman_start(struct connman *cm);
 /* Disconnect everyone and free. NULL is a no-op. */
@@ -85,6 +107,9 @@ size_t connman_max_inbound(const struct connman *cm);
 
 /* Totals over the node's life (getnettotals). */
 void connman_totals(const struct connman *cm, uint64_t *recv, uint64_t *sent);
+/* Bytes compression kept off the wire (uncompressed minus compressed sizes), sent and
+ * received, over the node's life. */
+uint64_t connman_bytes_saved(const struct connman *cm);
 
 /* Listening addresses: fills up to max, returns the count. */
 size_t connman_listening(const struct connman *cm, struct netaddr *out, size_t max);

@@ -40,6 +40,12 @@ enum msg_stat {
 	STAT_SENDADDRV2,
 	STAT_PING,
 	STAT_PONG,
+	STAT_SENDZLIB,
+	STAT_ZLIB,
+	STAT_INV,
+	STAT_GETDATA,
+	STAT_NOTFOUND,
+	STAT_MSG,
 	STAT_OTHER,
 	STAT_COUNT,
 };
@@ -81,6 +87,8 @@ struct peer {
 	/* handshake */
 	uint64_t local_nonce; /* nonce of our version (self-connection detection) */
 	bool version_sent, wants_addrv2;
+	bool zlib_sent; /* we sent sendzlib */
+	bool zlib_ok;   /* both sides sent sendzlib: zlib frames may be used both ways */
 
 	/* ping */
 	uint64_t ping_nonce;    /* outstanding ping, 0 when none */
@@ -95,6 +103,7 @@ struct peer {
 
 	bool send_paused; /* our send buffer to it is over -maxsendbuffer: not served */
 	char disconnect_reason[128];
+	void *app; /* the message handler's per-peer state (owned by it; see net_handler) */
 };
 
 /* Queue a message to the peer through its transport. Returns 0, or -1 if the peer is

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "msg/validate.h"
 #include "util/clock.h"
 #include "util/fs.h"
 
@@ -16,6 +17,8 @@ struct connman;
 struct db;
 struct event;
 struct event_base;
+struct gossip;
+struct msgstore;
 struct evdns_base;
 struct netparams;
 struct rpc_auth;
@@ -32,6 +35,10 @@ struct node {
 	struct evdns_base *dns;  /* resolver for -connect/-addnode host names; may be NULL */
 	struct connman *connman; /* peers; NULL until the network starts */
 	struct db *db;
+	struct msgstore *msgstore; /* messages; NULL until the database is open */
+	struct gossip *gossip;     /* relay engine; NULL when the network is not started */
+	struct msg_policy policy;  /* -msgretention, -maxmsgsize, -minpow (policy.now unused) */
+	uint64_t max_store_bytes;  /* -maxstoremb in bytes; 0 = no cap */
 	struct rpc_auth *rpc_auth;
 	struct rpc_server *rpc;
 	char datadir[FS_MAX_PATH]; /* -datadir */

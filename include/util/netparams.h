@@ -15,6 +15,9 @@ struct netparams {
 	uint16_t p2p_port;     /* default -port */
 	uint16_t rpc_port;     /* default -rpcport */
 	bool mocktime_allowed; /* setmocktime accepted */
+	int default_min_pow;   /* -minpow default: leading zero bits a message id needs */
+	int default_relay_delay_ms;   /* -relaydelay default (mean announcement delay) */
+	int inbound_request_delay_ms; /* wait for an outbound announcer before an inbound one */
 };
 
 /* Parameters by name, or NULL for an unknown network. */

@@ -1,1 +1,821 @@
-/* placeholder */
+/* The gossip engine (include/msg/gossip.h): fetch, validate, store and announce messages.
+ *
+ * State:
+ *   - tracked: id -> struct fetch, every id announced to us that we do not have yet, with its
+ *     announcers (in order of announcement) and the one request in flight, if any;
+ *   - verifying: ids whose signature is on the verify pool (so they are not fetched again);
+ *   - rejected: a rolling filter of ids that failed validation recently;
+ *   - per peer (peer->app, struct gpeer): the known-ids filter, the queue of ids to announce and
+ *     its Poisson timer, the queue of requested ids to serve, counters.
+ * One housekeeping timer per second retries timed-out requests, asks delayed inbound
+ * announcers, and prunes the store every prune_interval seconds. */
+#include "msg/gossip.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "idmap.h"
+#include "msg/store.h"
+#include "msg/verify.h"
+#include "net/connman.h"
+#include "net/peer.h"
+#include "util/bloom.h"
+#include "util/bytes.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/random.h"
+#include "wire/frame.h"
+#include "wire/inv.h"
+
+/* False-positive rate of the per-peer known filter: a false positive only means one peer does
+ * not get one announcement from us (it will hear it from others). */
+#define KNOWN_FILTER_FP  0.000001
+#define REJECT_FILTER_FP 0.000001
+
+struct gpeer {
+	struct peer *peer;
+	struct gossip *g;
+	bool outbound;
+	struct rolling_bloom *known;
+	uint8_t (*invq)[32]; /* ids to announce */
+	size_t ninvq, capinvq;
+	struct event *inv_timer;
+	bool inv_armed;
+	uint8_t (*serveq)[32]; /* requested ids to serve, from serve_head */
+	size_t serve_head, nserveq, capserveq;
+	size_t tracked; /* fetch entries listing this peer as announcer */
+	struct gossip_peer_stats st;
+};
+
+struct fetch {
+	uint8_t id[32];
+	uint64_t announcers[GOSSIP_MAX_ANNOUNCERS];
+	uint8_t nann;
+	uint64_t asked[GOSSIP_MAX_ANNOUNCERS]; /* peers asked so far (late answers accepted) */
+	uint8_t nasked;
+	uint64_t inflight;    /* peer id asked and not answered, 0 when none */
+	int64_t requested_at; /* node clock */
+	int64_t first_seen_us;
+};
+
+struct vjob {
+	struct gossip *g;
+	uint64_t peer_id;
+	uint8_t id[32];
+	struct sigmsg m;
+};
+
+struct listener {
+	gossip_listener_fn fn;
+	void *ctx;
+};
+
+struct gossip {
+	struct gossip_config cfg;
+	struct idmap *tracked;
+	struct idmap *verifying;
+	struct rolling_bloom *rejected;
+	struct verify_pool *pool;
+	struct event *tick;
+	int64_t next_prune;
+	bool prune_more;
+	struct listener listeners[GOSSIP_MAX_LISTENERS];
+	struct gossip_stats stats;
+};
+
+/* ---- helpers ---- */
+
+static int64_t now_secs(const struct gossip *g)
+{
+	return clock_now(g->cfg.clock);
+}
+
+static struct gpeer *gpeer_of(struct peer *p)
+{
+	return p && p->state == PEER_ESTABLISHED ? p->app : NULL;
+}
+
+static struct gpeer *gpeer_by_id(const struct gossip *g, uint64_t id)
+{
+	for (struct peer *p = connman_peers(g->cfg.connman); p; p = p->next)
+		if (p->id == id)
+			return gpeer_of(p);
+	return NULL;
+}
+
+static bool have(struct gossip *g, const uint8_t id[32])
+{
+	return msgstore_has(g->cfg.store, id);
+}
+
+static void send_inv_list(struct peer *p, const char *cmd, const uint8_t (*ids)[32], size_t n)
+{
+	while (n > 0) {
+		size_t chunk = n > WIRE_MAX_INV ? WIRE_MAX_INV : n;
+		struct inv_entry *e = malloc(chunk * sizeof(*e));
+		if (!e)
+			return;
+		for (size_t i = 0; i < chunk; i++) {
+			e[i].type = INV_SIGNED_MSG;
+			memcpy(e[i].hash, ids[i], 32);
+		}
+		struct bytebuf b;
+		bytebuf_init(&b, WIRE_MAX_PAYLOAD);
+		wire_encode_inv(&b, e, chunk);
+		if (bytebuf_ok(&b))
+			peer_send(p, cmd, b.data, b.len);
+		bytebuf_free(&b);
+		free(e);
+		ids += chunk;
+		n -= chunk;
+	}
+}
+
+/* ---- announcing ---- */
+
+static void flush_inv(struct gpeer *gp)
+{
+	gp->inv_armed = false;
+	if (gp->ninvq == 0)
+		return;
+	send_inv_list(gp->peer, CMD_INV, (const uint8_t(*)[32])gp->invq, gp->ninvq);
+	gp->ninvq = 0;
+}
+
+static void inv_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush_inv(arg);
+}
+
+/* Exponentially distributed delay with the given mean (Poisson announcement times). */
+static struct timeval poisson_delay(int64_t mean_ms)
+{
+	struct timeval tv = {0, 0};
+	if (mean_ms <= 0)
+		return tv;
+	double u = ((double)(random_u64() >> 11) + 1.0) / 9007199254740993.0; /* (0, 1] */
+	double ms = -log(u) * (double)mean_ms;
+	if (ms > 60.0 * mean_ms)
+		ms = 60.0 * mean_ms;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((int64_t)(ms * 1000) % 1000000);
+	return tv;
+}
+
+static void queue_announce(struct gpeer *gp, const uint8_t id[32])
+{
+	if (!gp->peer->relay || rolling_bloom_contains(gp->known, id, 32))
+		return;
+	rolling_bloom_insert(gp->known, id, 32);
+	if (gp->ninvq == gp->capinvq) {
+		if (gp->capinvq >= GOSSIP_MAX_QUEUED_INV)
+			return; /* the peer will get it through reconciliation or another peer */
+		size_t ncap = gp->capinvq ? gp->capinvq * 2 : 16;
+		if (ncap > GOSSIP_MAX_QUEUED_INV)
+			ncap = GOSSIP_MAX_QUEUED_INV;
+		void *nq = realloc(gp->invq, ncap * 32);
+		if (!nq)
+			return;
+		gp->invq = nq;
+		gp->capinvq = ncap;
+	}
+	memcpy(gp->invq[gp->ninvq++], id, 32);
+	if (!gp->inv_armed) {
+		int64_t mean = gp->g->cfg.relay_delay_ms;
+		if (gp->outbound)
+			mean /= 2; /* outbound peers are less likely to be spies (as Bitcoin) */
+		struct timeval tv = poisson_delay(mean);
+		event_add(gp->inv_timer, &tv);
+		gp->inv_armed = true;
+	}
+}
+
+static void relay(struct gossip *g, const uint8_t id[32])
+{
+	for (struct peer *p = connman_peers(g->cfg.connman); p; p = p->next) {
+		struct gpeer *gp = gpeer_of(p);
+		if (gp)
+			queue_announce(gp, id);
+	}
+}
+
+static void notify(struct gossip *g, const struct sigmsg *m, const uint8_t id[32])
+{
+	for (int i = 0; i < GOSSIP_MAX_LISTENERS; i++)
+		if (g->listeners[i].fn)
+			g->listeners[i].fn(g->listeners[i].ctx, m, id);
+}
+
+/* Store a valid message and pass it on. Returns 1 stored, 0 already there, -1 db error. */
+static int accept_msg(struct gossip *g, const struct sigmsg *m, const uint8_t id[32], bool sync)
+{
+	int r = msgstore_put(g->cfg.store, m, id, now_secs(g), sync);
+	if (r <= 0)
+		return r;
+	g->stats.accepted++;
+	char hex[65];
+	hex_encode(hex, id, 32);
+	log_debug(LOG_MSG, "accepted message %s topic=%s", hex, m->topic);
+	relay(g, id);
+	notify(g, m, id);
+	return 1;
+}
+
+static void reject(struct gossip *g, const uint8_t id[32], enum msg_verdict v, struct gpeer *gp)
+{
+	rolling_bloom_insert(g->rejected, id, 32);
+	g->stats.rejected++;
+	if (gp && msg_verdict_is_offence(v))
+		gp->st.invalid++;
+	char hex[65];
+	hex_encode(hex, id, 32);
+	log_debug(LOG_MSG, "rejected message %s: %s (peer=%" PRIu64 ")", hex, msg_verdict_name(v),
+		  gp ? gp->peer->id : 0);
+}
+
+/* ---- fetching ---- */
+
+static void fetch_drop_announcer(struct gossip *g, struct fetch *f, uint64_t peer_id)
+{
+	for (uint8_t i = 0; i < f->nann; i++) {
+		if (f->announcers[i] != peer_id)
+			continue;
+		memmove(&f->announcers[i], &f->announcers[i + 1],
+			(size_t)(f->nann - i - 1) * sizeof(f->announcers[0]));
+		f->nann--;
+		struct gpeer *gp = gpeer_by_id(g, peer_id);
+		if (gp && gp->tracked > 0)
+			gp->tracked--;
+		return;
+	}
+}
+
+static void fetch_release(struct gossip *g, struct fetch *f)
+{
+	if (f->inflight) {
+		struct gpeer *gp = gpeer_by_id(g, f->inflight);
+		if (gp && gp->st.inflight > 0)
+			gp->st.inflight--;
+		f->inflight = 0;
+	}
+	while (f->nann > 0)
+		fetch_drop_announcer(g, f, f->announcers[0]);
+}
+
+/* Ask the best announcer for f's id, if no request is in flight. Returns true if the fetch
+ * should be forgotten (no announcer left). Requests are queued into the chosen peer's getdata
+ * batch (batch_add). */
+static bool fetch_schedule(struct gossip *g, struct fetch *f, bool *sent_any)
+{
+	if (f->inflight)
+		return false;
+	if (f->nann == 0)
+		return true;
+	struct gpeer *best = NULL;
+	for (uint8_t i = 0; i < f->nann; i++) {
+		struct gpeer *gp = gpeer_by_id(g, f->announcers[i]);
+		if (!gp || gp->st.inflight >= GOSSIP_MAX_INFLIGHT_PER_PEER)
+			continue;
+		if (gp->outbound) {
+			best = gp;
+			break;
+		}
+		if (!best)
+			best = gp;
+	}
+	if (!best)
+		return false;
+	if (!best->outbound && clock_mono_us() - f->first_seen_us < g->cfg.inbound_delay_ms * 1000)
+		return false; /* give outbound announcers a chance first */
+	f->inflight = best->peer->id;
+	f->requested_at = now_secs(g);
+	if (f->nasked < GOSSIP_MAX_ANNOUNCERS)
+		f->asked[f->nasked++] = best->peer->id;
+	best->st.inflight++;
+	best->st.requested++;
+	send_inv_list(best->peer, CMD_GETDATA, (const uint8_t(*)[32])f->id, 1);
+	*sent_any = true;
+	return false;
+}
+
+static void fetch_forget(struct gossip *g, struct fetch *f)
+{
+	fetch_release(g, f);
+	idmap_remove(g->tracked, f->id);
+	free(f);
+}
+
+static void on_inv(struct gossip *g, struct gpeer *gp, const struct inv_entry *e, size_t n)
+{
+	bool sent = false;
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].type != INV_SIGNED_MSG)
+			continue;
+		const uint8_t *id = e[i].hash;
+		gp->st.announced++;
+		rolling_bloom_insert(gp->known, id, 32);
+		if (rolling_bloom_contains(g->rejected, id, 32) || idmap_get(g->verifying, id) ||
+		    have(g, id))
+			continue;
+		struct fetch *f = idmap_get(g->tracked, id);
+		if (!f) {
+			if (gp->tracked >= GOSSIP_MAX_ANNOUNCED_PER_PEER ||
+			    idmap_count(g->tracked) >= GOSSIP_MAX_TRACKED)
+				continue; /* counted in announced; fetched once the peer answers */
+			f = calloc(1, sizeof(*f));
+			if (!f)
+				continue;
+			memcpy(f->id, id, 32);
+			f->first_seen_us = clock_mono_us();
+			if (idmap_put(g->tracked, id, f) != 0) {
+				free(f);
+				continue;
+			}
+		}
+		bool listed = false;
+		for (uint8_t k = 0; k < f->nann; k++)
+			listed |= f->announcers[k] == gp->peer->id;
+		if (!listed && f->nann < GOSSIP_MAX_ANNOUNCERS &&
+		    gp->tracked < GOSSIP_MAX_ANNOUNCED_PER_PEER) {
+			f->announcers[f->nann++] = gp->peer->id;
+			gp->tracked++;
+		}
+		if (fetch_schedule(g, f, &sent))
+			fetch_forget(g, f);
+	}
+	(void)sent;
+}
+
+static void release_vjob(void *p)
+{
+	struct vjob *j = p;
+	sigmsg_clear(&j->m);
+	free(j);
+}
+
+static void verified(void *ctx, void *job, bool valid)
+{
+	struct gossip *g = ctx;
+	struct vjob *j = job;
+	idmap_remove(g->verifying, j->id);
+	struct gpeer *gp = gpeer_by_id(g, j->peer_id);
+	if (!valid)
+		reject(g, j->id, MSG_BAD_SIG, gp);
+	else if (accept_msg(g, &j->m, j->id, false) < 0)
+		log_error("cannot store a message: database error");
+	release_vjob(j);
+}
+
+static bool was_asked(const struct fetch *f, uint64_t peer_id)
+{
+	for (uint8_t i = 0; i < f->nasked; i++)
+		if (f->asked[i] == peer_id)
+			return true;
+	return false;
+}
+
+static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, size_t len)
+{
+	struct sigmsg m;
+	uint8_t id[32];
+	if (sigmsg_decode(&m, payload, len) != 0) {
+		gp->st.invalid++;
+		gp->peer->malformed++;
+		return;
+	}
+	if (sigmsg_id(id, &m) != 0) {
+		sigmsg_clear(&m);
+		return;
+	}
+	struct fetch *f = idmap_get(g->tracked, id);
+	if (!f || !was_asked(f, gp->peer->id)) {
+		gp->st.unrequested++;
+		sigmsg_clear(&m);
+		return;
+	}
+	gp->st.received++;
+	rolling_bloom_insert(gp->known, id, 32);
+	fetch_forget(g, f);
+	if (have(g, id) || idmap_get(g->verifying, id)) {
+		gp->st.duplicates++;
+		sigmsg_clear(&m);
+		return;
+	}
+	struct msg_policy pol = g->cfg.policy;
+	pol.now = now_secs(g);
+	enum msg_verdict v = msg_check_policy(&m, id, &pol);
+	if (v != MSG_VALID) {
+		reject(g, id, v, gp);
+		sigmsg_clear(&m);
+		return;
+	}
+	struct vjob *j = malloc(sizeof(*j));
+	if (!j) {
+		sigmsg_clear(&m);
+		return;
+	}
+	j->g = g;
+	j->peer_id = gp->peer->id;
+	memcpy(j->id, id, 32);
+	j->m = m;
+	if (idmap_put(g->verifying, id, j) != 0 ||
+	    verify_pool_submit(g->pool, m.sig, id, m.author, j) != 0) {
+		/* Queue full: drop it; a later announcement fetches it again. */
+		idmap_remove(g->verifying, id);
+		release_vjob(j);
+	}
+}
+
+static void on_notfound(struct gossip *g, struct gpeer *gp, const struct inv_entry *e, size_t n)
+{
+	bool sent = false;
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].type != INV_SIGNED_MSG)
+			continue;
+		struct fetch *f = idmap_get(g->tracked, e[i].hash);
+		if (!f || f->inflight != gp->peer->id)
+			continue;
+		gp->st.notfound++;
+		if (gp->st.inflight > 0)
+			gp->st.inflight--;
+		f->inflight = 0;
+		fetch_drop_announcer(g, f, gp->peer->id);
+		if (fetch_schedule(g, f, &sent))
+			fetch_forget(g, f);
+	}
+}
+
+/* ---- serving ---- */
+
+static void serve(struct gossip *g, struct gpeer *gp)
+{
+	uint8_t(*missing)[32] = NULL;
+	size_t nmissing = 0;
+	while (gp->nserveq > 0 && !peer_send_full(gp->peer)) {
+		const uint8_t *id = gp->serveq[gp->serve_head];
+		uint8_t *raw;
+		size_t rawlen;
+		if (msgstore_get(g->cfg.store, id, &raw, &rawlen, NULL) == 1) {
+			peer_send(gp->peer, CMD_MSG, raw, rawlen);
+			gp->st.sent++;
+			rolling_bloom_insert(gp->known, id, 32);
+			free(raw);
+		} else {
+			void *nm = realloc(missing, (nmissing + 1) * 32);
+			if (nm) {
+				missing = nm;
+				memcpy(missing[nmissing++], id, 32);
+			}
+		}
+		gp->serve_head++;
+		gp->nserveq--;
+	}
+	if (gp->nserveq == 0)
+		gp->serve_head = 0;
+	if (nmissing)
+		send_inv_list(gp->peer, CMD_NOTFOUND, (const uint8_t(*)[32])missing, nmissing);
+	free(missing);
+}
+
+static void on_getdata(struct gossip *g, struct gpeer *gp, const struct inv_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].type != INV_SIGNED_MSG)
+			continue;
+		if (gp->nserveq >= GOSSIP_MAX_GETDATA_QUEUE) {
+			gp->peer->protocol_violations++;
+			break;
+		}
+		if (gp->serve_head + gp->nserveq == gp->capserveq) {
+			if (gp->serve_head > 0) { /* compact first */
+				memmove(gp->serveq, gp->serveq + gp->serve_head, gp->nserveq * 32);
+				gp->serve_head = 0;
+			} else {
+				size_t ncap = gp->capserveq ? gp->capserveq * 2 : 16;
+				void *nq = realloc(gp->serveq, ncap * 32);
+				if (!nq)
+					break;
+				gp->serveq = nq;
+				gp->capserveq = ncap;
+			}
+		}
+		memcpy(gp->serveq[gp->serve_head + gp->nserveq++], e[i].hash, 32);
+	}
+	serve(g, gp);
+}
+
+/* ---- net handler hooks ---- */
+
+static void h_peer_ready(void *ctx, struct peer *p)
+{
+	struct gossip *g = ctx;
+	struct gpeer *gp = calloc(1, sizeof(*gp));
+	if (!gp)
+		return;
+	gp->peer = p;
+	gp->g = g;
+	gp->outbound = p->type != CONN_INBOUND;
+	gp->known = rolling_bloom_new(GOSSIP_KNOWN_FILTER_SIZE, KNOWN_FILTER_FP);
+	gp->inv_timer = event_new(g->cfg.base, -1, 0, inv_timer_cb, gp);
+	if (!gp->known || !gp->inv_timer) {
+		rolling_bloom_free(gp->known);
+		if (gp->inv_timer)
+			event_free(gp->inv_timer);
+		free(gp);
+		return;
+	}
+	p->app = gp;
+}
+
+static void gpeer_free(struct gpeer *gp)
+{
+	event_free(gp->inv_timer);
+	rolling_bloom_free(gp->known);
+	free(gp->invq);
+	free(gp->serveq);
+	free(gp);
+}
+
+struct gone_ctx {
+	struct gossip *g;
+	uint64_t peer_id;
+};
+
+static bool forget_peer(void *ctx, const uint8_t id[32], void *value)
+{
+	struct gone_ctx *c = ctx;
+	struct fetch *f = value;
+	(void)id;
+	if (f->inflight == c->peer_id)
+		f->inflight = 0;
+	for (uint8_t i = 0; i < f->nann; i++)
+		if (f->announcers[i] == c->peer_id) {
+			memmove(&f->announcers[i], &f->announcers[i + 1],
+				(size_t)(f->nann - i - 1) * sizeof(f->announcers[0]));
+			f->nann--;
+			break;
+		}
+	if (f->nann == 0 && f->inflight == 0) {
+		free(f);
+		return true;
+	}
+	return false;
+}
+
+static void h_peer_gone(void *ctx, struct peer *p)
+{
+	struct gossip *g = ctx;
+	struct gpeer *gp = p->app;
+	if (!gp)
+		return;
+	p->app = NULL;
+	struct gone_ctx c = {g, p->id};
+	idmap_filter(g->tracked, forget_peer, &c);
+	gpeer_free(gp);
+}
+
+static bool h_message(void *ctx, struct peer *p, const char *cmd, const uint8_t *payload,
+		      size_t len)
+{
+	struct gossip *g = ctx;
+	struct gpeer *gp = p->app;
+	bool is_inv = strcmp(cmd, CMD_INV) == 0, is_getdata = strcmp(cmd, CMD_GETDATA) == 0,
+	     is_notfound = strcmp(cmd, CMD_NOTFOUND) == 0;
+	if (strcmp(cmd, CMD_MSG) == 0) {
+		if (gp)
+			on_msg(g, gp, payload, len);
+		return true;
+	}
+	if (!is_inv && !is_getdata && !is_notfound)
+		return false;
+	if (!gp)
+		return true;
+	struct inv_entry *e = NULL;
+	size_t n = 0;
+	if (wire_decode_inv(&e, &n, payload, len) != 0) {
+		p->malformed++;
+		return true;
+	}
+	if (is_inv)
+		on_inv(g, gp, e, n);
+	else if (is_getdata)
+		on_getdata(g, gp, e, n);
+	else
+		on_notfound(g, gp, e, n);
+	free(e);
+	return true;
+}
+
+static void h_peer_writable(void *ctx, struct peer *p)
+{
+	struct gpeer *gp = p->app;
+	if (gp && gp->nserveq > 0)
+		serve(ctx, gp);
+}
+
+/* ---- housekeeping ---- */
+
+struct tick_ctx {
+	struct gossip *g;
+	int64_t now;
+	bool sent;
+};
+
+static bool tick_fetch(void *ctx, const uint8_t id[32], void *value)
+{
+	struct tick_ctx *t = ctx;
+	struct fetch *f = value;
+	(void)id;
+	if (f->inflight && t->now - f->requested_at >= t->g->cfg.request_timeout) {
+		struct gpeer *gp = gpeer_by_id(t->g, f->inflight);
+		char hex[65];
+		hex_encode(hex, f->id, 32);
+		log_debug(LOG_MSG, "request for %s timed out at peer=%" PRIu64, hex, f->inflight);
+		if (gp && gp->st.inflight > 0)
+			gp->st.inflight--;
+		uint64_t slow = f->inflight;
+		f->inflight = 0;
+		fetch_drop_announcer(t->g, f, slow);
+	}
+	if (fetch_schedule(t->g, f, &t->sent)) {
+		fetch_release(t->g, f);
+		free(f);
+		return true;
+	}
+	return false;
+}
+
+static void prune_step(struct gossip *g, int64_t now)
+{
+	if (!g->prune_more && now < g->next_prune)
+		return;
+	g->next_prune = now + g->cfg.prune_interval;
+	long n = msgstore_prune(g->cfg.store, now - g->cfg.policy.retention, g->cfg.max_store_bytes,
+				GOSSIP_PRUNE_BATCH);
+	g->prune_more = n >= GOSSIP_PRUNE_BATCH;
+	if (n > 0) {
+		g->stats.pruned += (uint64_t)n;
+		log_debug(LOG_MSG, "pruned %ld messages", n);
+	}
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gossip *g = arg;
+	(void)fd;
+	(void)what;
+	struct tick_ctx t = {g, now_secs(g), false};
+	idmap_filter(g->tracked, tick_fetch, &t);
+	prune_step(g, t.now);
+}
+
+/* ---- public ---- */
+
+struct gossip *gossip_new(const struct gossip_config *cfg, char *err, size_t errlen)
+{
+	struct gossip *g = calloc(1, sizeof(*g));
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	g->cfg = *cfg;
+	g->tracked = idmap_new();
+	g->verifying = idmap_new();
+	g->rejected = rolling_bloom_new(GOSSIP_REJECT_FILTER_SIZE, REJECT_FILTER_FP);
+	g->pool = verify_pool_new(cfg->base, cfg->verify_threads, verified, g);
+	g->tick = event_new(cfg->base, -1, EV_PERSIST, tick_cb, g);
+	if (!g->tracked || !g->verifying || !g->rejected || !g->pool || !g->tick) {
+		snprintf(err, errlen, "cannot start the gossip engine (out of memory or threads)");
+		gossip_free(g);
+		return NULL;
+	}
+	struct timeval one = {1, 0};
+	event_add(g->tick, &one);
+	g->next_prune = now_secs(g);
+	struct net_handler h = {
+		.ctx = g,
+		.peer_ready = h_peer_ready,
+		.peer_gone = h_peer_gone,
+		.message = h_message,
+		.peer_writable = h_peer_writable,
+	};
+	connman_set_handler(cfg->connman, &h);
+	/* Peers established before the handler was installed get their state now. */
+	for (struct peer *p = connman_peers(cfg->connman); p; p = p->next)
+		if (p->state == PEER_ESTABLISHED && !p->app)
+			h_peer_ready(g, p);
+	return g;
+}
+
+static bool free_fetch(void *ctx, const uint8_t id[32], void *value)
+{
+	(void)ctx;
+	(void)id;
+	free(value);
+	return true;
+}
+
+void gossip_free(struct gossip *g)
+{
+	if (!g)
+		return;
+	if (g->cfg.connman) {
+		connman_set_handler(g->cfg.connman, NULL);
+		for (struct peer *p = connman_peers(g->cfg.connman); p; p = p->next)
+			if (p->app) {
+				gpeer_free(p->app);
+				p->app = NULL;
+			}
+	}
+	verify_pool_free(g->pool, release_vjob);
+	if (g->tick)
+		event_free(g->tick);
+	if (g->tracked) {
+		idmap_filter(g->tracked, free_fetch, NULL);
+		idmap_free(g->tracked);
+	}
+	idmap_free(g->verifying);
+	rolling_bloom_free(g->rejected);
+	free(g);
+}
+
+enum msg_verdict gossip_submit_local(struct gossip *g, const struct sigmsg *m, const uint8_t id[32],
+				     bool *already, bool *db_error)
+{
+	*already = false;
+	*db_error = false;
+	if (have(g, id)) {
+		*already = true;
+		return MSG_VALID;
+	}
+	struct msg_policy pol = g->cfg.policy;
+	pol.now = now_secs(g);
+	enum msg_verdict v = msg_validate(m, id, &pol);
+	if (v != MSG_VALID) {
+		reject(g, id, v, NULL);
+		return v;
+	}
+	int r = accept_msg(g, m, id, true);
+	if (r < 0)
+		*db_error = true;
+	else if (r == 0)
+		*already = true;
+	struct fetch *f = idmap_get(g->tracked, id);
+	if (f)
+		fetch_forget(g, f);
+	return MSG_VALID;
+}
+
+bool gossip_peer_stats(const struct gossip *g, uint64_t peer_id, struct gossip_peer_stats *out)
+{
+	struct gpeer *gp = gpeer_by_id(g, peer_id);
+	if (!gp)
+		return false;
+	*out = gp->st;
+	return true;
+}
+
+void gossip_stats(const struct gossip *g, struct gossip_stats *out)
+{
+	*out = g->stats;
+	out->tracked = idmap_count(g->tracked);
+	out->verify_pending = verify_pool_pending(g->pool);
+}
+
+int gossip_listen(struct gossip *g, gossip_listener_fn fn, void *ctx)
+{
+	for (int i = 0; i < GOSSIP_MAX_LISTENERS; i++)
+		if (!g->listeners[i].fn) {
+			g->listeners[i].fn = fn;
+			g->listeners[i].ctx = ctx;
+			return i + 1;
+		}
+	return 0;
+}
+
+void gossip_unlisten(struct gossip *g, int handle)
+{
+	if (handle >= 1 && handle <= GOSSIP_MAX_LISTENERS)
+		memset(&g->listeners[handle - 1], 0, sizeof(g->listeners[0]));
+}
+
+long gossip_prune_now(struct gossip *g)
+{
+	int64_t now = now_secs(g);
+	long total = 0, n;
+	do {
+		n = msgstore_prune(g->cfg.store, now - g->cfg.policy.retention,
+				   g->cfg.max_store_bytes, GOSSIP_PRUNE_BATCH);
+		if (n > 0)
+			total += n;
+	} while (n >= GOSSIP_PRUNE_BATCH);
+	g->stats.pruned += (uint64_t)total;
+	return n < 0 ? -1 : total;
+}

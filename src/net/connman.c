@@ -58,6 +58,8 @@ static void process_cb(evutil_socket_t fd, short what, void *arg)
 
 static void peer_free(struct peer *p)
 {
+	if (p->cm->handler.peer_gone)
+		p->cm->handler.peer_gone(p->cm->handler.ctx, p);
 	if (p->bev)
 		bufferevent_free(p->bev);
 	if (p->process_ev)
@@ -81,6 +83,16 @@ static void write_cb(struct bufferevent *bev, void *arg)
 		log_debug(LOG_NET, "peer=%" PRIu64 " send buffer drained; serving again", p->id);
 		event_active(p->process_ev, EV_READ, 0);
 	}
+	struct connman *cm = p->cm;
+	if (cm->handler.peer_writable && p->state == PEER_ESTABLISHED &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) <= cm->cfg.max_send_buffer / 2)
+		cm->handler.peer_writable(cm->handler.ctx, p);
+}
+
+bool peer_send_full(const struct peer *p)
+{
+	return !p->bev ||
+	       evbuffer_get_length(bufferevent_get_output(p->bev)) > p->cm->cfg.max_send_buffer;
 }
 
 static struct added_node *added_for_peer(struct connman *cm, uint64_t id)
@@ -580,6 +592,19 @@ size_t connman_count(const struct connman *cm, size_t *inbound, size_t *outbound
 	if (outbound)
 		*outbound = out;
 	return in + out;
+}
+
+uint64_t connman_bytes_saved(const struct connman *cm)
+{
+	return cm->bytes_saved;
+}
+
+void connman_set_handler(struct connman *cm, const struct net_handler *h)
+{
+	if (h)
+		cm->handler = *h;
+	else
+		memset(&cm->handler, 0, sizeof(cm->handler));
 }
 
 uint64_t connman_local_services(const struct connman *cm)

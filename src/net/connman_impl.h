@@ -36,6 +36,8 @@ struct connman {
 	struct event *tick;   /* housekeeping, every second */
 	struct event *reaper; /* frees disconnected peers at the end of a loop turn */
 	uint64_t total_recv, total_sent;
+	uint64_t bytes_saved; /* by compression, both directions */
+	struct net_handler handler;
 };
 
 /* Open an outbound connection to "host[:port]". Returns the new peer, or NULL (logged). */

@@ -14,6 +14,8 @@
 
 #include "connman_impl.h"
 #include "net/transport.h"
+#include "wire/compress.h"
+#include "wire/inv.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -51,18 +53,24 @@ static const char *const stat_names[STAT_COUNT] = {
 	[STAT_SENDADDRV2] = CMD_SENDADDRV2,
 	[STAT_PING] = CMD_PING,
 	[STAT_PONG] = CMD_PONG,
+	[STAT_SENDZLIB] = CMD_SENDZLIB,
+	[STAT_ZLIB] = CMD_ZLIB,
+	[STAT_INV] = CMD_INV,
+	[STAT_GETDATA] = CMD_GETDATA,
+	[STAT_NOTFOUND] = CMD_NOTFOUND,
+	[STAT_MSG] = CMD_MSG,
 	[STAT_OTHER] = "*other*",
 };
 
 const char *msg_stat_name(enum msg_stat s)
 {
-	return s < STAT_COUNT ? stat_names[s] : "?";
+	return s < STAT_COUNT && stat_names[s] ? stat_names[s] : "?";
 }
 
 enum msg_stat msg_stat_from_command(const char *command)
 {
 	for (int i = 0; i < STAT_OTHER; i++)
-		if (strcmp(stat_names[i], command) == 0)
+		if (stat_names[i] && strcmp(stat_names[i], command) == 0)
 			return (enum msg_stat)i;
 	return STAT_OTHER;
 }
@@ -81,13 +89,29 @@ int peer_send(struct peer *p, const char *command, const uint8_t *payload, size_
 	if (p->state == PEER_DISCONNECTING || !p->bev)
 		return -1;
 	struct evbuffer *out = bufferevent_get_output(p->bev);
-	int n = p->transport->ops->write_frame(p->transport, out, command, payload, len);
+	int n = -1;
+	const char *wire_cmd = command; /* what the frame says: statistics count frames */
+	if (p->zlib_ok && len >= ZLIB_MIN_PAYLOAD) {
+		struct bytebuf z;
+		bytebuf_init(&z, WIRE_MAX_PAYLOAD);
+		if (wire_zlib_wrap(&z, command, payload, len) == 0) {
+			n = p->transport->ops->write_frame(p->transport, out, CMD_ZLIB, z.data,
+							   z.len);
+			if (n >= 0) {
+				p->cm->bytes_saved += len - z.len;
+				wire_cmd = CMD_ZLIB;
+			}
+		}
+		bytebuf_free(&z);
+	}
+	if (n < 0)
+		n = p->transport->ops->write_frame(p->transport, out, command, payload, len);
 	if (n < 0) {
 		peer_disconnect(p, "out of memory queueing a message");
 		return -1;
 	}
 	p->bytes_sent += (uint64_t)n;
-	p->sent_per_msg[msg_stat_from_command(command)] += (uint64_t)n;
+	p->sent_per_msg[msg_stat_from_command(wire_cmd)] += (uint64_t)n;
 	p->cm->total_sent += (uint64_t)n;
 	p->last_send = clock_now(p->cm->cfg.clock);
 	log_debug(LOG_NET, "sending %s (%zu bytes) peer=%llu", command, len,

@@ -3,6 +3,7 @@
  * Every reaction here is the one doc/protocol.md states: "disconnect" for what breaks the
  * protocol's order or identity, "ignore and count" for what a later scoring layer penalises. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "util/log.h"
 #include "util/random.h"
 #include "util/version.h"
+#include "wire/compress.h"
 #include "wire/messages.h"
 
 /* Largest version payload we build: fixed fields plus the user agent. */
@@ -113,6 +115,10 @@ static void handle_version(struct peer *p, const struct net_frame *f)
 	if (!p->version_sent && process_send_version(p) != 0)
 		return;
 	peer_send(p, CMD_SENDADDRV2, NULL, 0);
+	if (p->cm->cfg.compression) {
+		peer_send(p, CMD_SENDZLIB, NULL, 0);
+		p->zlib_sent = true;
+	}
 	peer_send(p, CMD_VERACK, NULL, 0);
 	peer_set_state(p, PEER_AWAIT_VERACK, "version received");
 }
@@ -134,29 +140,72 @@ static void handle_pong(struct peer *p, uint64_t nonce)
 
 static bool is_negotiation(const char *command)
 {
-	return strcmp(command, CMD_SENDADDRV2) == 0;
+	return strcmp(command, CMD_SENDADDRV2) == 0 || strcmp(command, CMD_SENDZLIB) == 0;
 }
 
-/* Messages of an established peer. */
-static void handle_established(struct peer *p, const struct net_frame *f)
+static void dispatch(struct peer *p, const char *cmd, const uint8_t *payload, size_t len,
+		     bool inner);
+
+/* A zlib frame: inflate (bounded) and handle the inner message. */
+static void handle_zlib(struct peer *p, const uint8_t *payload, size_t len)
 {
-	const char *cmd = f->command;
+	if (!p->zlib_sent) {
+		p->protocol_violations++;
+		log_debug(LOG_NET, "peer=%" PRIu64 " sent zlib without negotiation; ignored",
+			  p->id);
+		return;
+	}
+	char inner[WIRE_COMMAND_SIZE + 1];
+	uint8_t *data = NULL;
+	size_t n = 0;
+	enum zlib_unwrap_status st = wire_zlib_unwrap(inner, &data, &n, payload, len);
+	switch (st) {
+	case ZLIB_OK:
+		p->cm->bytes_saved += n > len ? n - len : 0;
+		dispatch(p, inner, data, n, true);
+		break;
+	case ZLIB_BOMB:
+		peer_disconnect(p, "decompression bomb");
+		break;
+	case ZLIB_MALFORMED:
+	case ZLIB_TOO_LARGE:
+	case ZLIB_CORRUPT:
+		p->malformed++;
+		log_debug(LOG_NET, "peer=%" PRIu64 " bad zlib frame (%s); dropped", p->id,
+			  zlib_unwrap_status_name(st));
+		break;
+	}
+	free(data);
+}
+
+/* Messages of an established peer (inner: unwrapped from a zlib frame). */
+static void dispatch(struct peer *p, const char *cmd, const uint8_t *payload, size_t len,
+		     bool inner)
+{
+	struct net_handler *h = &p->cm->handler;
 	uint64_t nonce;
-	if (is_negotiation(cmd)) {
+	if (strcmp(cmd, CMD_VERSION) == 0) {
+		p->protocol_violations++; /* a second version (here: inside a zlib frame) */
+	} else if (is_negotiation(cmd)) {
 		peer_disconnect(p, "negotiation message after verack");
 	} else if (strcmp(cmd, CMD_PING) == 0) {
-		if (wire_decode_nonce(&nonce, f->payload, f->len) != 0)
+		if (wire_decode_nonce(&nonce, payload, len) != 0)
 			p->malformed++;
 		else
 			send_nonce(p, CMD_PONG, nonce);
 	} else if (strcmp(cmd, CMD_PONG) == 0) {
-		if (wire_decode_nonce(&nonce, f->payload, f->len) != 0)
+		if (wire_decode_nonce(&nonce, payload, len) != 0)
 			p->malformed++;
 		else
 			handle_pong(p, nonce);
 	} else if (strcmp(cmd, CMD_VERACK) == 0) {
 		p->protocol_violations++;
-	} else {
+	} else if (strcmp(cmd, CMD_ZLIB) == 0) {
+		if (inner)
+			p->malformed++; /* no nesting */
+		else
+			handle_zlib(p, payload, len);
+	} else if (!h->message || !h->message(h->ctx, p, cmd, payload, len)) {
 		p->unknown_messages++;
 		log_debug(LOG_NET, "peer=%" PRIu64 " unknown command '%s' ignored", p->id, cmd);
 	}
@@ -191,8 +240,12 @@ void process_frame(struct peer *p, struct net_frame *f)
 			peer_set_state(p, PEER_ESTABLISHED, "verack received");
 			p->next_ping_time = clock_now(cm->cfg.clock);
 			process_ping(p);
-		} else if (is_negotiation(f->command)) {
+			if (cm->handler.peer_ready)
+				cm->handler.peer_ready(cm->handler.ctx, p);
+		} else if (strcmp(f->command, CMD_SENDADDRV2) == 0) {
 			p->wants_addrv2 = true;
+		} else if (strcmp(f->command, CMD_SENDZLIB) == 0) {
+			p->zlib_ok = p->zlib_sent;
 		} else {
 			p->protocol_violations++;
 			log_debug(LOG_NET, "peer=%" PRIu64 " sent %s before verack; ignored", p->id,
@@ -200,7 +253,7 @@ void process_frame(struct peer *p, struct net_frame *f)
 		}
 		return;
 	case PEER_ESTABLISHED:
-		handle_established(p, f);
+		dispatch(p, f->command, f->payload, f->len, false);
 		return;
 	case PEER_DISCONNECTING:
 		return;

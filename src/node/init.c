@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
 
 #include "crypto/hash.h"
 #include "crypto/keys.h"
+#include "msg/gossip.h"
+#include "msg/store.h"
 #include "net/connman.h"
 #include "node/context.h"
 #include "node/options.h"
@@ -321,6 +324,45 @@ static int open_database(struct node *node)
 	if (db_open(&node->db, path, cache, err, sizeof(err)) != DB_OPEN_OK)
 		return init_error("%s", err);
 	log_info("Opened database %s (schema version %u)", path, db_schema_version(node->db));
+	node->msgstore = msgstore_open(node->db, err, sizeof(err));
+	if (!node->msgstore)
+		return init_error("%s", err);
+	struct msgstore_stats st;
+	if (msgstore_stats(node->msgstore, &st) == 0)
+		log_info("Message store: %" PRIu64 " messages, %" PRIu64 " bytes", st.count,
+			 st.bytes);
+	return 0;
+}
+
+/* Message policy from the options and the network's defaults. */
+static void load_policy(struct node *node)
+{
+	struct args *a = node->args;
+	node->policy.retention = args_get_int(a, "msgretention", DEFAULT_MSG_RETENTION_SECS);
+	node->policy.max_body = (uint32_t)args_get_int(a, "maxmsgsize", DEFAULT_MAX_MSG_SIZE);
+	node->policy.min_pow = (int)args_get_int(a, "minpow", node->params->default_min_pow);
+	node->max_store_bytes = (uint64_t)args_get_int(a, "maxstoremb", 0) * 1024 * 1024;
+}
+
+static int start_gossip(struct node *node)
+{
+	struct args *a = node->args;
+	char err[INIT_ERR_LEN];
+	struct gossip_config cfg = {0};
+	cfg.base = node->base;
+	cfg.clock = &node->clock;
+	cfg.connman = node->connman;
+	cfg.store = node->msgstore;
+	cfg.verify_threads = (int)args_get_int(a, "verifythreads", 1);
+	cfg.relay_delay_ms = args_get_int(a, "relaydelay", node->params->default_relay_delay_ms);
+	cfg.inbound_delay_ms = node->params->inbound_request_delay_ms;
+	cfg.request_timeout = args_get_int(a, "msgrequesttimeout", DEFAULT_REQUEST_TIMEOUT);
+	cfg.policy = node->policy;
+	cfg.prune_interval = args_get_int(a, "pruneinterval", 60);
+	cfg.max_store_bytes = node->max_store_bytes;
+	node->gossip = gossip_new(&cfg, err, sizeof(err));
+	if (!node->gossip)
+		return init_error("%s", err);
 	return 0;
 }
 
@@ -424,9 +466,12 @@ static int start_network(struct node *node)
 	cfg.max_send_buffer =
 		(size_t)args_get_int(a, "maxsendbuffer", DEFAULT_MAX_SEND_BUFFER_KB) * 1024;
 	cfg.peer_timeout = (int)args_get_int(a, "peertimeout", DEFAULT_PEER_TIMEOUT);
+	cfg.compression = args_get_bool(a, "compress", true);
 	node->connman = connman_new(&cfg, err, sizeof(err));
 	if (!node->connman)
 		return init_error("%s", err);
+	if (start_gossip(node) != 0)
+		return -1;
 	connman_start(node->connman);
 	return 0;
 }
@@ -468,6 +513,8 @@ static void shutdown_node(struct node *node)
 	log_info("Shutdown: in progress...");
 	rpc_server_free(node->rpc);
 	node->rpc = NULL;
+	gossip_free(node->gossip);
+	node->gossip = NULL;
 	connman_free(node->connman);
 	node->connman = NULL;
 	if (node->dns)
@@ -484,6 +531,8 @@ static void shutdown_node(struct node *node)
 	if (node->base)
 		event_base_free(node->base);
 	node->base = NULL;
+	msgstore_free(node->msgstore);
+	node->msgstore = NULL;
 	db_close(node->db);
 	node->db = NULL;
 	if (node->pidfile[0] && unlink(node->pidfile) != 0)
@@ -545,6 +594,7 @@ int node_main(int argc, char **argv)
 		init_error("cannot create the secp256k1 context");
 		goto out;
 	}
+	load_policy(&node);
 	if (load_node_key(&node) != 0 || open_database(&node) != 0 || setup_loop(&node) != 0 ||
 	    start_network(&node) != 0 || start_rpc(&node) != 0)
 		goto out;

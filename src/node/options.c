@@ -1,6 +1,8 @@
 /* p2pd's option table (include/node/options.h). Help texts state each default. */
 #include "node/options.h"
 
+#include "msg/gossip.h"
+#include "msg/verify.h"
 #include "net/connman.h"
 
 #include <stdint.h>
@@ -73,6 +75,37 @@ const struct arg_def node_options[] = {
 	 "Disconnect a peer that has not completed the handshake after this many seconds "
 	 "(default: " XSTR(DEFAULT_PEER_TIMEOUT) ").",
 	 "Connections"},
+
+	{"maxmsgsize", ARG_INT, 0, 0, 262144, "<bytes>",
+	 "Accept message bodies up to this size (default: 65536; protocol maximum 262144).",
+	 "Messages"},
+	{"msgretention", ARG_INT, 0, 60, 10 * 365 * 24 * 3600, "<secs>",
+	 "Keep messages this long after their creation time, and refuse older ones (default: "
+	 "1209600, 14 days).",
+	 "Messages"},
+	{"minpow", ARG_INT, 0, 0, 256, "<bits>",
+	 "Accept messages whose id has at least this many leading zero bits; publish mines to it "
+	 "(default: main 16, testnet 8, regtest 0).",
+	 "Messages"},
+	{"relaydelay", ARG_INT, 0, 0, 60000, "<ms>",
+	 "Mean delay before announcing messages to a peer (randomised per peer; halved for "
+	 "outbound peers) (default: main and testnet 2000, regtest 0).",
+	 "Messages"},
+	{"maxstoremb", ARG_INT, 0, 0, 16 * 1024 * 1024, "<MiB>",
+	 "Keep the message store below this size, dropping the oldest messages first (default: "
+	 "0, no cap).",
+	 "Messages"},
+	{"verifythreads", ARG_INT, 0, 0, VERIFY_MAX_THREADS, "<n>",
+	 "Threads verifying message signatures; 0 verifies on the event loop (default: 1).",
+	 "Messages"},
+	{"compress", ARG_BOOL, 0, 0, 0, NULL, "Offer zlib-compressed frames to peers (default: 1).",
+	 "Messages"},
+	{"msgrequesttimeout", ARG_INT, 0, 1, 3600, "<secs>",
+	 "Ask the next announcer of a message after this many seconds without an answer "
+	 "(default: " XSTR(DEFAULT_REQUEST_TIMEOUT) ").",
+	 "Messages"},
+	{"pruneinterval", ARG_INT, 0, 1, 86400, "<secs>",
+	 "Seconds between removals of expired messages (default: 60).", "Messages"},
 
 	{"printtoconsole", ARG_BOOL, 0, 0, 0, NULL,
 	 "Send log lines to standard output (default: 1 unless -daemon).", "Logging"},

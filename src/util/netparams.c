@@ -25,6 +25,9 @@ static const struct netparams netparams_table[] = {
 		.p2p_port = 9733,
 		.rpc_port = 9732,
 		.mocktime_allowed = false,
+		.default_min_pow = 16,
+		.default_relay_delay_ms = 2000,
+		.inbound_request_delay_ms = 2000,
 	},
 	{
 		.id = NET_TESTNET,
@@ -34,6 +37,9 @@ static const struct netparams netparams_table[] = {
 		.p2p_port = 19733,
 		.rpc_port = 19732,
 		.mocktime_allowed = false,
+		.default_min_pow = 8,
+		.default_relay_delay_ms = 2000,
+		.inbound_request_delay_ms = 2000,
 	},
 	{
 		.id = NET_REGTEST,
@@ -43,6 +49,9 @@ static const struct netparams netparams_table[] = {
 		.p2p_port = 29733,
 		.rpc_port = 29732,
 		.mocktime_allowed = true,
+		.default_min_pow = 0,
+		.default_relay_delay_ms = 0,
+		.inbound_request_delay_ms = 0,
 	},
 };
 
