@@ -87,6 +87,9 @@ struct connman;
  * NULL with err set on failure (a -bind that cannot be bound, no usable descriptors). The
  * effective -maxconnections may be lowered (logged) when descriptors are short. */
 struct connman *connman_new(const struct connman_config *cfg, char *err, size_t errlen);
+/* The start_height our version messages carry: the number of stored messages. */
+void connman_set_start_height(struct connman *cm, int32_t height);
+
 /* Install the message handler (copied); NULL removes it. */
 void connman_set_handler(struct connman *cm, const struct net_handler *h);
 /* Whether the peer's send buffer is over -maxsendbuffer (stop queueing bulk data to it). */

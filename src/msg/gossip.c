@@ -213,6 +213,14 @@ static void notify(struct gossip *g, const struct sigmsg *m, const uint8_t id[32
 			g->listeners[i].fn(g->listeners[i].ctx, m, id);
 }
 
+static void update_start_height(struct gossip *g)
+{
+	struct msgstore_stats st;
+	if (msgstore_stats(g->cfg.store, &st) == 0)
+		connman_set_start_height(g->cfg.connman,
+					 st.count > INT32_MAX ? INT32_MAX : (int32_t)st.count);
+}
+
 /* Store a valid message and pass it on. Returns 1 stored, 0 already there, -1 db error. */
 static int accept_msg(struct gossip *g, const struct sigmsg *m, const uint8_t id[32], bool sync)
 {
@@ -220,6 +228,7 @@ static int accept_msg(struct gossip *g, const struct sigmsg *m, const uint8_t id
 	if (r <= 0)
 		return r;
 	g->stats.accepted++;
+	update_start_height(g);
 	char hex[65];
 	hex_encode(hex, id, 32);
 	log_debug(LOG_MSG, "accepted message %s topic=%s", hex, m->topic);
@@ -662,6 +671,7 @@ static void prune_step(struct gossip *g, int64_t now)
 	g->prune_more = n >= GOSSIP_PRUNE_BATCH;
 	if (n > 0) {
 		g->stats.pruned += (uint64_t)n;
+		update_start_height(g);
 		log_debug(LOG_MSG, "pruned %ld messages", n);
 	}
 }
@@ -699,6 +709,7 @@ struct gossip *gossip_new(const struct gossip_config *cfg, char *err, size_t err
 	struct timeval one = {1, 0};
 	event_add(g->tick, &one);
 	g->next_prune = now_secs(g);
+	update_start_height(g);
 	struct net_handler h = {
 		.ctx = g,
 		.peer_ready = h_peer_ready,

@@ -599,6 +599,11 @@ uint64_t connman_bytes_saved(const struct connman *cm)
 	return cm->bytes_saved;
 }
 
+void connman_set_start_height(struct connman *cm, int32_t height)
+{
+	cm->start_height = height;
+}
+
 void connman_set_handler(struct connman *cm, const struct net_handler *h)
 {
 	if (h)

@@ -38,6 +38,7 @@ struct connman {
 	uint64_t total_recv, total_sent;
 	uint64_t bytes_saved; /* by compression, both directions */
 	struct net_handler handler;
+	int32_t start_height;
 };
 
 /* Open an outbound connection to "host[:port]". Returns the new peer, or NULL (logged). */

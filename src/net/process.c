@@ -42,7 +42,7 @@ int process_send_version(struct peer *p)
 	v.addr_from.services = cm->cfg.local_services;
 	v.nonce = p->local_nonce = nonzero_random();
 	snprintf(v.user_agent, sizeof(v.user_agent), "%s", CLIENT_SUBVERSION);
-	v.start_height = 0; /* number of stored messages: comes with the message store */
+	v.start_height = cm->start_height; /* number of stored messages */
 	v.relay = true;
 	struct bytebuf b;
 	bytebuf_init(&b, VERSION_MSG_MAX);
