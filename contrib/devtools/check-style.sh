@@ -15,8 +15,9 @@ allowed() {
 	wire) echo "util crypto wire" ;;
 	net) echo "util crypto wire net" ;;
 	store) echo "util crypto store" ;;
-	rpc) echo "util crypto wire net store rpc node/context.h" ;;
-	node) echo "util crypto wire net store rpc node" ;;
+	msg) echo "util crypto wire net store msg" ;;
+	rpc) echo "util crypto wire net store msg rpc node/context.h" ;;
+	node) echo "util crypto wire net store msg rpc node" ;;
 	cli) echo "util crypto rpc/spec.h rpc/protocol.h cli" ;;
 	*) echo "*" ;;
 	esac

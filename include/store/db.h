@@ -16,7 +16,12 @@
 
 /* Key prefixes. Add new kinds here and in doc/storage.md. */
 enum db_prefix {
-	DB_PREFIX_META = 'm', /* m<name> -> node metadata (schema version, created time, ...) */
+	DB_PREFIX_META = 'm',     /* m<name> -> node metadata (schema version, created time, ...) */
+	DB_PREFIX_MSG = 'M',      /* M<id> -> a signed message (msg/store.h) */
+	DB_PREFIX_MSG_TIME = 'T', /* T<created_at><id> -> "": messages by time */
+	DB_PREFIX_MSG_AUTHOR = 'A',  /* A<author><created_at><id> -> "" */
+	DB_PREFIX_MSG_TOPIC = 'P',   /* P<len><topic><created_at><id> -> "" */
+	DB_PREFIX_MSG_REPLIES = 'R', /* R<ref><created_at><id> -> "" */
 };
 
 /* Largest value db_get returns; records are small, a larger one is treated as corrupt. */
@@ -62,6 +67,12 @@ typedef int (*db_iter_fn)(void *ctx, const uint8_t *key, size_t keylen, const ui
 			  size_t vallen);
 int db_iterate_prefix(struct db *db, const void *prefix, size_t prefixlen, db_iter_fn fn,
 		      void *ctx);
+/* Iterate the keys k with lo <= k < hi (LevelDB's bytewise order: memcmp, then the shorter
+ * first) in key order, or with reverse from the largest such key down. fn and the return value
+ * as for db_iterate_prefix. Range scans over an index ("since".."until", "newest first") use
+ * this; db_iterate_prefix only walks forward from the start of a prefix. */
+int db_iterate_range(struct db *db, const void *lo, size_t lolen, const void *hi, size_t hilen,
+		     bool reverse, db_iter_fn fn, void *ctx);
 
 /* The schema version stored in the open database. */
 uint32_t db_schema_version(const struct db *db);

@@ -324,6 +324,58 @@ int db_iterate_prefix(struct db *db, const void *prefix, size_t prefixlen, db_it
 	return rc;
 }
 
+/* LevelDB's default comparator: bytewise, a proper prefix sorts first. */
+static int key_cmp(const char *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* Position it on the last key below hi (seek lands on the first key >= hi). */
+static void seek_before(leveldb_iterator_t *it, const void *hi, size_t hilen)
+{
+	leveldb_iter_seek(it, hi, hilen);
+	if (leveldb_iter_valid(it))
+		leveldb_iter_prev(it);
+	else
+		leveldb_iter_seek_to_last(it);
+}
+
+int db_iterate_range(struct db *db, const void *lo, size_t lolen, const void *hi, size_t hilen,
+		     bool reverse, db_iter_fn fn, void *ctx)
+{
+	leveldb_iterator_t *it = leveldb_create_iterator(db->ldb, db->read);
+	int rc = 0;
+	if (reverse)
+		seek_before(it, hi, hilen);
+	else
+		leveldb_iter_seek(it, lo, lolen);
+	while (leveldb_iter_valid(it)) {
+		size_t klen, vlen;
+		const char *k = leveldb_iter_key(it, &klen);
+		if (reverse ? key_cmp(k, klen, lo, lolen) < 0 : key_cmp(k, klen, hi, hilen) >= 0)
+			break;
+		const char *v = leveldb_iter_value(it, &vlen);
+		rc = fn(ctx, (const uint8_t *)k, klen, (const uint8_t *)v, vlen);
+		if (rc != 0)
+			break;
+		if (reverse)
+			leveldb_iter_prev(it);
+		else
+			leveldb_iter_next(it);
+	}
+	char *lerr = NULL;
+	leveldb_iter_get_error(it, &lerr);
+	leveldb_iter_destroy(it);
+	if (lerr) {
+		remember_error(db, "iteration failed", lerr);
+		return -1;
+	}
+	return rc;
+}
+
 uint32_t db_schema_version(const struct db *db)
 {
 	return db->schema;
