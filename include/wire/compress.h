@@ -1,4 +1,4 @@
-/* Compressed frames (doc/protocol.md, "Compression").
+/* Compressed frames (doc/protocol.md, "zlib").
  *
  * Peers that both sent `sendzlib` during the handshake may wrap any message in a `zlib` frame:
  * payload = compactsize length of the inner command (1-12), the inner command, uint32 LE
@@ -16,7 +16,7 @@
 #include "wire/frame.h"
 
 #define CMD_SENDZLIB "sendzlib"
-#define CMD_ZLIB "zlib"
+#define CMD_ZLIB     "zlib"
 /* Payloads smaller than this are sent as they are: deflate would not pay for its header. */
 #define ZLIB_MIN_PAYLOAD 512
 

@@ -8,10 +8,10 @@
 
 #include "util/bytes.h"
 
-#define CMD_INV "inv"
-#define CMD_GETDATA "getdata"
+#define CMD_INV      "inv"
+#define CMD_GETDATA  "getdata"
 #define CMD_NOTFOUND "notfound"
-#define CMD_MSG "msg"
+#define CMD_MSG      "msg"
 
 /* Our inventory type for signed messages. Bitcoin's types are 1-5 (with a 0x40000000 witness
  * flag); ours stays clear of them so a Bitcoin parser shows it as unknown, not as a tx. */

@@ -19,16 +19,17 @@
 #include "util/bytes.h"
 
 #define SIGMSG_FORMAT_VERSION 1
-#define SIGMSG_TAG "p2pd/msg"
-#define SIGMSG_TOPIC_MAX 64
+#define SIGMSG_TAG            "p2pd/msg"
+#define SIGMSG_TOPIC_MAX      64
 /* References per message: enough for a reply that quotes a few messages, small enough that an
  * index entry per reference stays cheap. */
 #define SIGMSG_MAX_REFS 8
 /* Protocol maximum body size (nodes may accept less: -maxmsgsize). */
 #define SIGMSG_MAX_BODY (256u * 1024)
 /* Largest serialized message: every field at its maximum. */
-#define SIGMSG_MAX_SIZE \
-	(1 + 1 + SIGMSG_TOPIC_MAX + 8 + 32 + 1 + SIGMSG_MAX_REFS * 32 + 5 + SIGMSG_MAX_BODY + 8 + 64)
+#define SIGMSG_MAX_SIZE                                                                           \
+	(1 + 1 + SIGMSG_TOPIC_MAX + 8 + 32 + 1 + SIGMSG_MAX_REFS * 32 + 5 + SIGMSG_MAX_BODY + 8 + \
+	 64)
 
 struct sigmsg {
 	uint8_t version;
@@ -62,9 +63,11 @@ int sigmsg_id(uint8_t id[32], const struct sigmsg *m);
 /* Leading zero bits of an id (0-256), reading its bytes in order, most significant bit first. */
 int sigmsg_pow(const uint8_t id[32]);
 
-/* Set m->author from seckey, mine m->nonce until the id has at least pow_bits leading zero
- * bits (trying at most max_tries nonces, 0 = no limit), then sign the id. Returns 0 with id
- * filled, -1 if seckey is invalid, -2 if max_tries ran out. */
+/* Set m->author from seckey, mine m->nonce (counting up from 0) until the id has at least
+ * pow_bits leading zero bits (trying at most max_tries nonces, 0 = no limit), then sign the id
+ * with fresh auxiliary randomness. Returns 0 with id filled, -1 if seckey is invalid or a field
+ * is outside the format (it would not decode), -2 if max_tries ran out (at once when pow_bits is
+ * above 256). */
 int sigmsg_sign(struct sigmsg *m, uint8_t id[32], const uint8_t seckey[32], int pow_bits,
 		uint64_t max_tries);
 /* Check the signature against the id and author. Returns 1 valid, 0 invalid. */
