@@ -33,6 +33,9 @@ bool netaddr_is_loopback(const struct netaddr *a);
 bool netaddr_same_ip(const struct netaddr *a, const struct netaddr *b);
 /* "ipv4" or "ipv6" (IPv4-mapped counts as ipv4). */
 const char *netaddr_network_name(const struct netaddr *a);
+/* The address's network group as a number: IPv4 /16 (and IPv4-mapped), IPv6 /32, tagged by
+ * family so groups of different families never compare equal. */
+uint64_t netaddr_group(const struct netaddr *a);
 /* Build from a sockaddr. */
 void netaddr_from_sockaddr(struct netaddr *out, const struct sockaddr *sa, socklen_t len);
 

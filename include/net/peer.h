@@ -101,7 +101,9 @@ struct peer {
 	/* misbehaviour counters (scored by the peer-scoring issue) */
 	uint32_t checksum_errors, malformed, protocol_violations, unknown_messages;
 
-	bool send_paused; /* our send buffer to it is over -maxsendbuffer: not served */
+	bool send_paused;     /* our send buffer to it is over -maxsendbuffer: not served */
+	int64_t connected_us; /* clock_mono_us() at connection (eviction: age) */
+	int64_t last_useful;  /* node clock when it last gave us a new valid message; 0 never */
 	char disconnect_reason[128];
 	void *app; /* the message handler's per-peer state (owned by it; see net_handler) */
 };

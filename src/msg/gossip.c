@@ -375,10 +375,15 @@ static void verified(void *ctx, void *job, bool valid)
 	struct vjob *j = job;
 	idmap_remove(g->verifying, j->id);
 	struct gpeer *gp = gpeer_by_id(g, j->peer_id);
-	if (!valid)
+	if (!valid) {
 		reject(g, j->id, MSG_BAD_SIG, gp);
-	else if (accept_msg(g, &j->m, j->id, false) < 0)
-		log_error("cannot store a message: database error");
+	} else {
+		int r = accept_msg(g, &j->m, j->id, false);
+		if (r < 0)
+			log_error("cannot store a message: database error");
+		else if (r > 0 && gp)
+			gp->peer->last_useful = now_secs(g); /* protects it from eviction */
+	}
 	release_vjob(j);
 }
 

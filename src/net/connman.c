@@ -28,11 +28,15 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include <sodium.h>
+
 #include "connman_impl.h"
+#include "net/eviction.h"
 #include "net/transport.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/netparams.h"
+#include "util/random.h"
 
 /* Pending connections the kernel queues for accept(). */
 #define LISTEN_BACKLOG 128
@@ -160,6 +164,7 @@ static struct peer *peer_new(struct connman *cm, evutil_socket_t fd, enum conn_t
 	p->state = PEER_CONNECTING;
 	p->last_ping_us = p->min_ping_us = -1;
 	p->conn_time = p->last_recv = p->last_send = clock_now(cm->cfg.clock);
+	p->connected_us = clock_mono_us();
 	p->bev = bufferevent_socket_new(cm->cfg.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	p->process_ev = event_new(cm->cfg.base, -1, 0, process_cb, p);
 	p->transport = transport_v1_new(cm->cfg.params->magic);
@@ -308,6 +313,46 @@ bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce)
 
 /* ---- inbound ---- */
 
+/* Inbound slots are full: evict one inbound peer if one is not protected. Returns true if room
+ * was made. */
+static bool make_room(struct connman *cm)
+{
+	size_t n = 0;
+	for (struct peer *p = cm->peers; p; p = p->next)
+		n += p->type == CONN_INBOUND && p->state != PEER_DISCONNECTING;
+	if (n == 0)
+		return false;
+	struct evict_candidate *c = calloc(n, sizeof(*c));
+	if (!c)
+		return false;
+	size_t k = 0;
+	for (struct peer *p = cm->peers; p && k < n; p = p->next) {
+		if (p->type != CONN_INBOUND || p->state == PEER_DISCONNECTING)
+			continue;
+		uint64_t group = netaddr_group(&p->addr);
+		uint8_t h[crypto_shorthash_siphash24_BYTES];
+		crypto_shorthash_siphash24(h, (const uint8_t *)&group, sizeof(group),
+					   cm->group_key);
+		c[k].id = p->id;
+		c[k].connected = p->connected_us;
+		c[k].min_ping_us = p->min_ping_us;
+		c[k].last_useful = p->last_useful;
+		c[k].netgroup = group;
+		memcpy(&c[k].keyed_group, h, sizeof(c[k].keyed_group));
+		k++;
+	}
+	uint64_t victim = evict_select(c, k);
+	free(c);
+	if (victim == 0)
+		return false;
+	for (struct peer *p = cm->peers; p; p = p->next)
+		if (p->id == victim) {
+			peer_disconnect(p, "evicted to make room for a new inbound peer");
+			return true;
+		}
+	return false;
+}
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
 		      void *arg)
 {
@@ -322,7 +367,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
-	if (count_type(cm, CONN_INBOUND) >= cm->max_inbound) {
+	if (count_type(cm, CONN_INBOUND) >= cm->max_inbound && !make_room(cm)) {
 		log_debug(LOG_NET, "refusing connection from %s: %zu inbound slots full", addr,
 			  cm->max_inbound);
 		evutil_closesocket(fd);
@@ -511,6 +556,7 @@ struct connman *connman_new(const struct connman_config *cfg, char *err, size_t 
 	cm->cfg.nbind = cm->cfg.nconnect = cm->cfg.naddnode = 0;
 	cm->active = true;
 	cm->max_connections = cfg->max_connections;
+	random_bytes(cm->group_key, sizeof(cm->group_key));
 	cm->tick = event_new(cfg->base, -1, EV_PERSIST, tick_cb, cm);
 	cm->reaper = event_new(cfg->base, -1, 0, reap_cb, cm);
 	if (!cm->tick || !cm->reaper) {

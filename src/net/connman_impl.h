@@ -39,6 +39,7 @@ struct connman {
 	uint64_t bytes_saved; /* by compression, both directions */
 	struct net_handler handler;
 	int32_t start_height;
+	uint8_t group_key[16]; /* secret SipHash key for eviction's keyed network groups */
 };
 
 /* Open an outbound connection to "host[:port]". Returns the new peer, or NULL (logged). */

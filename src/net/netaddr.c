@@ -168,3 +168,16 @@ const char *netaddr_network_name(const struct netaddr *a)
 		return "ipv6";
 	return "unknown";
 }
+
+uint64_t netaddr_group(const struct netaddr *a)
+{
+	struct in_addr v4;
+	if (as_ipv4(a, &v4) == 0)
+		return (UINT64_C(4) << 32) | (ntohl(v4.s_addr) >> 16);
+	if (a->ss.ss_family == AF_INET6) {
+		const uint8_t *b = ((const struct sockaddr_in6 *)&a->ss)->sin6_addr.s6_addr;
+		return (UINT64_C(6) << 32) | ((uint64_t)b[0] << 24) | ((uint64_t)b[1] << 16) |
+		       ((uint64_t)b[2] << 8) | b[3];
+	}
+	return 0;
+}
