@@ -29,18 +29,22 @@ struct gossip;
 struct msgstore;
 
 /* Limits (each with its reason in gossip.c). */
-#define GOSSIP_MAX_INFLIGHT_PER_PEER  100    /* getdata entries awaiting an answer from one peer */
-#define GOSSIP_MAX_ANNOUNCED_PER_PEER 5000   /* ids a peer announced that we still track */
-#define GOSSIP_MAX_QUEUED_INV         10000  /* ids waiting to be announced to one peer */
-#define GOSSIP_MAX_GETDATA_QUEUE      50000  /* requested ids waiting to be served to one peer */
-#define GOSSIP_KNOWN_FILTER_SIZE      50000  /* ids remembered per peer as known to it */
-#define GOSSIP_REJECT_FILTER_SIZE     120000 /* ids remembered as recently rejected */
-#define DEFAULT_REQUEST_TIMEOUT       30     /* seconds before asking the next announcer */
-#define DEFAULT_RELAY_DELAY_MS        2000   /* -relaydelay on main and testnet; 0 on regtest */
-#define INBOUND_REQUEST_DELAY_MS      2000   /* prefer outbound announcers (main, testnet) */
-#define GOSSIP_MAX_TRACKED            200000 /* ids being fetched, node-wide */
-#define GOSSIP_MAX_ANNOUNCERS         8      /* announcers remembered per id */
-#define GOSSIP_PRUNE_BATCH            1000   /* messages deleted per prune step */
+#define GOSSIP_MAX_INFLIGHT_PER_PEER  100  /* getdata entries awaiting an answer from one peer */
+#define GOSSIP_MAX_ANNOUNCED_PER_PEER 5000 /* ids a peer announced that we still track */
+#define GOSSIP_MAX_REQUESTED_PER_PEER                                                         \
+	5000                             /* asked of a peer, not answered: timed-out requests \
+					  * stay so a late answer is not "unrequested";       \
+					  * a peer with this many is not asked again */
+#define GOSSIP_MAX_QUEUED_INV     10000  /* ids waiting to be announced to one peer */
+#define GOSSIP_MAX_GETDATA_QUEUE  50000  /* requested ids waiting to be served to one peer */
+#define GOSSIP_KNOWN_FILTER_SIZE  50000  /* ids remembered per peer as known to it */
+#define GOSSIP_REJECT_FILTER_SIZE 120000 /* ids remembered as recently rejected */
+#define DEFAULT_REQUEST_TIMEOUT   30     /* seconds before asking the next announcer */
+#define DEFAULT_RELAY_DELAY_MS    2000   /* -relaydelay on main and testnet; 0 on regtest */
+#define INBOUND_REQUEST_DELAY_MS  2000   /* prefer outbound announcers (main, testnet) */
+#define GOSSIP_MAX_TRACKED        200000 /* ids being fetched, node-wide */
+#define GOSSIP_MAX_ANNOUNCERS     8      /* announcers remembered per id */
+#define GOSSIP_PRUNE_BATCH        1000   /* messages deleted per prune step */
 
 struct gossip_config {
 	struct event_base *base;

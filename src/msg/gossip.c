@@ -46,7 +46,9 @@ struct gpeer {
 	size_t ninvq, capinvq;
 	struct event *inv_timer;
 	bool inv_armed;
-	uint8_t (*serveq)[32]; /* requested ids to serve, from serve_head */
+	struct idmap *requested; /* ids we asked it for and it has not answered (late answers
+				  * are still welcome); at most GOSSIP_MAX_REQUESTED_PER_PEER */
+	uint8_t (*serveq)[32];   /* requested ids to serve, from serve_head */
 	size_t serve_head, nserveq, capserveq;
 	size_t tracked; /* fetch entries listing this peer as announcer */
 	struct gossip_peer_stats st;
@@ -56,8 +58,6 @@ struct fetch {
 	uint8_t id[32];
 	uint64_t announcers[GOSSIP_MAX_ANNOUNCERS];
 	uint8_t nann;
-	uint64_t asked[GOSSIP_MAX_ANNOUNCERS]; /* peers asked so far (late answers accepted) */
-	uint8_t nasked;
 	uint64_t inflight;    /* peer id asked and not answered, 0 when none */
 	int64_t requested_at; /* node clock */
 	int64_t first_seen_us;
@@ -87,6 +87,9 @@ struct gossip {
 	struct listener listeners[GOSSIP_MAX_LISTENERS];
 	struct gossip_stats stats;
 };
+
+/* Value stored in a peer's requested map (the map needs a non-NULL value). */
+static int requested_mark;
 
 /* ---- helpers ---- */
 
@@ -290,7 +293,8 @@ static bool fetch_schedule(struct gossip *g, struct fetch *f, bool *sent_any)
 	struct gpeer *best = NULL;
 	for (uint8_t i = 0; i < f->nann; i++) {
 		struct gpeer *gp = gpeer_by_id(g, f->announcers[i]);
-		if (!gp || gp->st.inflight >= GOSSIP_MAX_INFLIGHT_PER_PEER)
+		if (!gp || gp->st.inflight >= GOSSIP_MAX_INFLIGHT_PER_PEER ||
+		    idmap_count(gp->requested) >= GOSSIP_MAX_REQUESTED_PER_PEER)
 			continue;
 		if (gp->outbound) {
 			best = gp;
@@ -305,8 +309,10 @@ static bool fetch_schedule(struct gossip *g, struct fetch *f, bool *sent_any)
 		return false; /* give outbound announcers a chance first */
 	f->inflight = best->peer->id;
 	f->requested_at = now_secs(g);
-	if (f->nasked < GOSSIP_MAX_ANNOUNCERS)
-		f->asked[f->nasked++] = best->peer->id;
+	if (idmap_put(best->requested, f->id, &requested_mark) != 0) {
+		f->inflight = 0;
+		return false;
+	}
 	best->st.inflight++;
 	best->st.requested++;
 	send_inv_list(best->peer, CMD_GETDATA, (const uint8_t(*)[32])f->id, 1);
@@ -387,14 +393,6 @@ static void verified(void *ctx, void *job, bool valid)
 	release_vjob(j);
 }
 
-static bool was_asked(const struct fetch *f, uint64_t peer_id)
-{
-	for (uint8_t i = 0; i < f->nasked; i++)
-		if (f->asked[i] == peer_id)
-			return true;
-	return false;
-}
-
 static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, size_t len)
 {
 	struct sigmsg m;
@@ -408,15 +406,16 @@ static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, s
 		sigmsg_clear(&m);
 		return;
 	}
-	struct fetch *f = idmap_get(g->tracked, id);
-	if (!f || !was_asked(f, gp->peer->id)) {
+	if (!idmap_remove(gp->requested, id)) {
 		gp->st.unrequested++;
 		sigmsg_clear(&m);
 		return;
 	}
 	gp->st.received++;
 	rolling_bloom_insert(gp->known, id, 32);
-	fetch_forget(g, f);
+	struct fetch *f = idmap_get(g->tracked, id);
+	if (f)
+		fetch_forget(g, f); /* the first answer, possibly a late one from another peer */
 	if (have(g, id) || idmap_get(g->verifying, id)) {
 		gp->st.duplicates++;
 		sigmsg_clear(&m);
@@ -453,10 +452,12 @@ static void on_notfound(struct gossip *g, struct gpeer *gp, const struct inv_ent
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].type != INV_SIGNED_MSG)
 			continue;
+		if (!idmap_remove(gp->requested, e[i].hash))
+			continue; /* not asked of this peer: ignored */
+		gp->st.notfound++;
 		struct fetch *f = idmap_get(g->tracked, e[i].hash);
 		if (!f || f->inflight != gp->peer->id)
 			continue;
-		gp->st.notfound++;
 		if (gp->st.inflight > 0)
 			gp->st.inflight--;
 		f->inflight = 0;
@@ -538,10 +539,12 @@ static void h_peer_ready(void *ctx, struct peer *p)
 	gp->outbound = p->type != CONN_INBOUND;
 	gp->known = rolling_bloom_new(GOSSIP_KNOWN_FILTER_SIZE, KNOWN_FILTER_FP);
 	gp->inv_timer = event_new(g->cfg.base, -1, 0, inv_timer_cb, gp);
-	if (!gp->known || !gp->inv_timer) {
+	gp->requested = idmap_new();
+	if (!gp->known || !gp->inv_timer || !gp->requested) {
 		rolling_bloom_free(gp->known);
 		if (gp->inv_timer)
 			event_free(gp->inv_timer);
+		idmap_free(gp->requested);
 		free(gp);
 		return;
 	}
@@ -551,6 +554,7 @@ static void h_peer_ready(void *ctx, struct peer *p)
 static void gpeer_free(struct gpeer *gp)
 {
 	event_free(gp->inv_timer);
+	idmap_free(gp->requested);
 	rolling_bloom_free(gp->known);
 	free(gp->invq);
 	free(gp->serveq);

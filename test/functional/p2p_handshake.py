@@ -8,7 +8,8 @@
   relay, timestamp) appear in getpeerinfo as it sent them.
 - The node's version to a test peer has the documented layout: 98 bytes, protocol version,
   services, a timestamp from the node clock, addr_recv naming the test peer, a non-zero nonce,
-  user agent, start height 0 and a relay byte; then sendaddrv2 and verack, in that order.
+  user agent, start height 0 and a relay byte; then sendaddrv2, sendzlib and verack, in that
+  order.
 - The same when the node dials the test peer (outbound): it speaks first.
 - Per-message byte counters count the 24-byte header.
 """
@@ -104,11 +105,13 @@ class HandshakeTest(P2PDTestFramework):
         assert_equal(p["bytesrecv_per_msg"]["version"],
                      HEADER_SIZE + len(p2p.version_sent.serialize()))
 
-        self.log("The node's version to an inbound test peer: layout, then sendaddrv2, verack")
+        self.log("The node's version to an inbound test peer: layout, then sendaddrv2, sendzlib, "
+                 "verack")
         v = p2p.last_message[b"version"]
         raw = dict(p2p.message_log)[b"version"]
         self.check_node_version(p2p, v, raw, p2p.local_port)
-        assert_equal(p2p.commands_received()[:3], [b"version", b"sendaddrv2", b"verack"])
+        assert_equal(p2p.commands_received()[:4],
+                     [b"version", b"sendaddrv2", b"sendzlib", b"verack"])
         assert_equal(p2p.errors, [])
         p2p.sync_with_ping()
         p = node0.peer_of(p2p)

@@ -40,7 +40,8 @@ class TimeoutsTest(P2PDTestFramework):
         elapsed = time.monotonic() - start
         assert_greater_than_or_equal(elapsed, PEER_TIMEOUT - 0.5)
         assert_equal(silent.message_log, [])  # the node never spoke first to an inbound peer
-        assert_equal(no_verack.commands_received()[:3], [b"version", b"sendaddrv2", b"verack"])
+        assert_equal(no_verack.commands_received()[:4],
+                     [b"version", b"sendaddrv2", b"sendzlib", b"verack"])
         wait_until(lambda: len(node.rpc.getpeerinfo()) == 1, timeout=10)
 
         self.log("The established peer stays")

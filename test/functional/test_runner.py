@@ -25,7 +25,14 @@ REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 # Every test script, slowest first so a parallel run finishes sooner.
 BASE_SCRIPTS = [
+    "p2p_relay.py",
+    "feature_messages.py",
     "p2p_invalid_messages.py",
+    "p2p_compression.py",
+    "feature_prune.py",
+    "p2p_request.py",
+    "rpc_waitformessage.py",
+    "p2p_invalid_msgs.py",
     "p2p_ping.py",
     "p2p_connect.py",
     "p2p_slow_reader.py",
@@ -43,6 +50,7 @@ BASE_SCRIPTS = [
     "feature_datadir_lock.py",
     "feature_db.py",
     "framework_bip340.py",
+    "framework_sigmsg.py",
 ]
 
 # Scripts in this directory that are not tests.

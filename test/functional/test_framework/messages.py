@@ -11,14 +11,29 @@ Frames (doc/protocol.md, "Frames"):
 Messages are classes with a `command` (bytes), `serialize()` and `deserialize(payload)`;
 `msg_raw` carries any command and any payload so tests can send anything, valid or not.
 Decoding a received frame gives the message class for a known command, or `msg_raw`.
+
+Signed messages (doc/protocol.md, "Signed messages") are `SignedMessage` objects:
+
+    m = SignedMessage(topic="chat", body=b"hello", created_at=int(time.time()))
+    m.sign(seckey, pow_bits=8)         # sets the author, mines the nonce, signs the id
+    m.id, m.id_hex, m.pow, m.serialize(), SignedMessage.deserialize(raw)
+
+and travel in `msg_msg`; `msg_inv` / `msg_getdata` / `msg_notfound` carry inventory entries
+(type `INV_SIGNED_MSG` with the message id, or any (type, hash) pair); `msg_sendzlib`,
+`msg_zlib` (a compressed message) and `msg_zlib_raw` (any declared length, any stream: bombs,
+corrupt streams) cover compression.
 """
 
 import hashlib
 import io
+import os
 import random
 import socket
 import struct
 import time
+import zlib
+
+from . import bip340
 
 # Network magic values as they appear on the wire (doc/protocol.md, "Frames").
 MAGIC = {
@@ -35,6 +50,24 @@ WIRE_MAX_PAYLOAD = 4000000
 PROTOCOL_VERSION = 80001
 MIN_PEER_PROTO_VERSION = 80001
 MAX_USER_AGENT = 256
+
+# Inventory (doc/protocol.md, "inv, getdata, notfound").
+INV_SIGNED_MSG = 0x20
+WIRE_MAX_INV = 50000
+
+# Signed messages (doc/protocol.md, "Signed messages", "Validation").
+SIGMSG_TAG = "p2pd/msg"
+SIGMSG_FORMAT_VERSION = 1
+SIGMSG_TOPIC_MAX = 64
+SIGMSG_TOPIC_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789._/-")
+SIGMSG_MAX_REFS = 8
+SIGMSG_MAX_BODY = 262144
+MSG_MAX_FUTURE_SECS = 600
+DEFAULT_MAX_MSG_SIZE = 65536
+DEFAULT_MSG_RETENTION = 14 * 24 * 3600
+
+# Compression (doc/protocol.md, "zlib").
+ZLIB_MIN_PAYLOAD = 512
 
 # Service bits.
 NODE_MSGSTORE = 1 << 0
@@ -268,8 +301,351 @@ class msg_raw:
         return "msg_raw(command=%r, %d bytes)" % (self.command, len(self.payload))
 
 
+# --- signed messages ---------------------------------------------------------------------------
+
+def random_seckey():
+    """A random valid secret key (32 bytes)."""
+    while True:
+        k = os.urandom(32)
+        if 1 <= int.from_bytes(k, "big") < bip340.N:
+            return k
+
+
+def leading_zero_bits(h):
+    """Leading zero bits of a hash, bytes in order, most significant bit first (0-256)."""
+    n = 0
+    for b in h:
+        if b == 0:
+            n += 8
+            continue
+        return n + 8 - b.bit_length()
+    return n
+
+
+_TAG_PREFIX = hashlib.sha256(SIGMSG_TAG.encode()).digest() * 2
+
+
+def sigmsg_id(unsigned):
+    """The id of a message from its serialization without the signature."""
+    return bip340.tagged_hash(SIGMSG_TAG, unsigned)
+
+
+class SignedMessage:
+    """A signed message. Fields are kept as given (so invalid messages can be built too):
+    version (int), topic (bytes), created_at (int), author (32 bytes), refs (list of 32-byte
+    ids), body (bytes), nonce (int), sig (64 bytes)."""
+
+    def __init__(self, topic=b"test", body=b"", created_at=None, author=None, refs=(),
+                 nonce=0, sig=None, version=SIGMSG_FORMAT_VERSION):
+        self.version = version
+        self.topic = topic.encode() if isinstance(topic, str) else topic
+        self.created_at = int(time.time()) if created_at is None else created_at
+        self.author = author or b"\x00" * 32
+        self.refs = [bytes.fromhex(r) if isinstance(r, str) else r for r in refs]
+        self.body = body.encode() if isinstance(body, str) else body
+        self.nonce = nonce
+        self.sig = sig or b"\x00" * 64
+
+    # serialization
+    def _prefix(self):
+        """Everything before the nonce."""
+        r = struct.pack("<B", self.version)
+        r += ser_string(self.topic)
+        r += struct.pack("<q", self.created_at)
+        r += self.author
+        r += ser_compact_size(len(self.refs)) + b"".join(self.refs)
+        r += ser_string(self.body)
+        return r
+
+    def serialize_unsigned(self):
+        return self._prefix() + struct.pack("<Q", self.nonce)
+
+    def serialize(self):
+        return self.serialize_unsigned() + self.sig
+
+    @classmethod
+    def deserialize(cls, data):
+        """Decode as a node must: every format rule of doc/protocol.md; raises
+        DeserializationError for a malformed message."""
+        f = io.BytesIO(data)
+        m = cls.__new__(cls)
+        m.version = _read_exact(f, 1)[0]
+        if m.version != SIGMSG_FORMAT_VERSION:
+            raise DeserializationError("format version %d" % m.version)
+        m.topic = deser_string(f, SIGMSG_TOPIC_MAX)
+        if not topic_valid(m.topic):
+            raise DeserializationError("bad topic %r" % m.topic)
+        m.created_at = struct.unpack("<q", _read_exact(f, 8))[0]
+        if m.created_at < 0:
+            raise DeserializationError("negative created_at")
+        m.author = _read_exact(f, 32)
+        nrefs = deser_compact_size(f)
+        if nrefs > SIGMSG_MAX_REFS:
+            raise DeserializationError("%d references" % nrefs)
+        m.refs = [_read_exact(f, 32) for _ in range(nrefs)]
+        m.body = deser_string(f, SIGMSG_MAX_BODY)
+        m.nonce = struct.unpack("<Q", _read_exact(f, 8))[0]
+        m.sig = _read_exact(f, 64)
+        if f.read(1):
+            raise DeserializationError("trailing bytes")
+        return m
+
+    @classmethod
+    def from_hex(cls, h):
+        return cls.deserialize(bytes.fromhex(h))
+
+    def hex(self):
+        return self.serialize().hex()
+
+    # id, proof-of-work, signature
+    @property
+    def id(self):
+        return sigmsg_id(self.serialize_unsigned())
+
+    @property
+    def id_hex(self):
+        return self.id.hex()
+
+    @property
+    def pow(self):
+        return leading_zero_bits(self.id)
+
+    def mine(self, pow_bits, start=0):
+        """Set the nonce to the first one from start whose id has >= pow_bits zero bits."""
+        h = hashlib.sha256(_TAG_PREFIX + self._prefix())
+        nonce = start
+        while True:
+            c = h.copy()
+            c.update(struct.pack("<Q", nonce))
+            if leading_zero_bits(c.digest()) >= pow_bits:
+                self.nonce = nonce
+                return nonce
+            nonce = (nonce + 1) & 0xFFFFFFFFFFFFFFFF
+
+    def sign(self, seckey, pow_bits=0, aux_rand=None):
+        """Set the author from seckey, mine pow_bits, sign the id. Returns self."""
+        self.author = bip340.pubkey_gen(seckey)
+        if pow_bits:
+            self.mine(pow_bits)
+        self.sig = bip340.sign(seckey, self.id, aux_rand)
+        return self
+
+    def verify(self):
+        return bip340.verify(self.author, self.id, self.sig)
+
+    def size(self):
+        return len(self.serialize())
+
+    def expected_json(self):
+        """What getmessage / decodemessage / p2p-util decode show (doc/messages.md), without
+        received_at and valid."""
+        d = {
+            "id": self.id_hex,
+            "version": self.version,
+            "topic": self.topic.decode(),
+            "created_at": self.created_at,
+            "author": self.author.hex(),
+            "refs": [r.hex() for r in self.refs],
+            "body_hex": self.body.hex(),
+            "size": self.size(),
+            "pow": self.pow,
+            "nonce": self.nonce,
+            "sig": self.sig.hex(),
+        }
+        try:
+            d["body"] = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        return d
+
+    def __repr__(self):
+        return "SignedMessage(id=%s topic=%r created_at=%d body=%d bytes refs=%d pow=%d)" % (
+            self.id_hex[:16], self.topic, self.created_at, len(self.body), len(self.refs),
+            self.pow)
+
+
+msg_signed = SignedMessage  # the name the issue-4 brief uses
+
+
+def topic_valid(topic):
+    if isinstance(topic, str):
+        topic = topic.encode()
+    return 1 <= len(topic) <= SIGMSG_TOPIC_MAX and all(c in SIGMSG_TOPIC_CHARS for c in topic)
+
+
+def make_message(seckey, topic="test", body=b"", created_at=None, refs=(), pow_bits=0,
+                 **kwargs):
+    """A signed message in one call."""
+    return SignedMessage(topic=topic, body=body, created_at=created_at, refs=refs,
+                         **kwargs).sign(seckey, pow_bits)
+
+
+# --- inventory -------------------------------------------------------------------------------
+
+class _msg_inv_base:
+    """inv / getdata / notfound: entries of (type, 32-byte hash).
+
+    msg_inv([id1, id2])                      # type INV_SIGNED_MSG
+    msg_inv(entries=[(1, h), (0x20, h2)])    # any types
+    """
+    command = b""
+
+    def __init__(self, hashes=(), entries=None):
+        if entries is None:
+            entries = [(INV_SIGNED_MSG, h.id if isinstance(h, SignedMessage) else
+                        (bytes.fromhex(h) if isinstance(h, str) else h)) for h in hashes]
+        self.entries = list(entries)
+
+    @property
+    def hashes(self):
+        """The hashes of the INV_SIGNED_MSG entries."""
+        return [h for t, h in self.entries if t == INV_SIGNED_MSG]
+
+    def serialize(self):
+        return ser_compact_size(len(self.entries)) + b"".join(
+            struct.pack("<I", t) + h for t, h in self.entries)
+
+    @classmethod
+    def deserialize(cls, payload):
+        f = io.BytesIO(payload)
+        n = deser_compact_size(f)
+        if n > WIRE_MAX_INV:
+            raise DeserializationError("%d inventory entries" % n)
+        entries = []
+        for _ in range(n):
+            t = struct.unpack("<I", _read_exact(f, 4))[0]
+            entries.append((t, _read_exact(f, 32)))
+        if f.read(1):
+            raise DeserializationError("trailing bytes")
+        return cls(entries=entries)
+
+    def __repr__(self):
+        shown = ", ".join("%#x:%s" % (t, h.hex()[:12]) for t, h in self.entries[:4])
+        more = " ..." if len(self.entries) > 4 else ""
+        return "%s(%d: %s%s)" % (type(self).__name__, len(self.entries), shown, more)
+
+
+class msg_inv(_msg_inv_base):
+    command = b"inv"
+
+
+class msg_getdata(_msg_inv_base):
+    command = b"getdata"
+
+
+class msg_notfound(_msg_inv_base):
+    command = b"notfound"
+
+
+class msg_msg:
+    """A `msg`: one serialized signed message, or (to send garbage) any bytes.
+
+    msg_msg(signed_message) / msg_msg(b"raw bytes"). Received ones carry .message (a
+    SignedMessage) and .payload."""
+    command = b"msg"
+
+    def __init__(self, message=None):
+        if isinstance(message, (bytes, bytearray)):
+            self.message = None
+            self.payload = bytes(message)
+        else:
+            self.message = message
+            self.payload = message.serialize() if message is not None else b""
+
+    def serialize(self):
+        return self.payload
+
+    @classmethod
+    def deserialize(cls, payload):
+        m = cls(SignedMessage.deserialize(payload))
+        m.payload = payload
+        return m
+
+    @property
+    def id(self):
+        return self.message.id if self.message is not None else None
+
+    def __repr__(self):
+        return "msg_msg(%r)" % (self.message if self.message is not None else
+                                "%d raw bytes" % len(self.payload))
+
+
+# --- compression -------------------------------------------------------------------------------
+
+class msg_sendzlib(_msg_empty):
+    command = b"sendzlib"
+
+
+class msg_zlib_raw:
+    """A `zlib` payload built field by field: any inner command (bytes, any length), any
+    declared length, any stream. For bombs, corrupt and truncated streams."""
+    command = b"zlib"
+
+    def __init__(self, inner_command, declared_len, stream):
+        self.inner_command = (inner_command.encode() if isinstance(inner_command, str)
+                              else inner_command)
+        self.declared_len = declared_len
+        self.stream = stream
+
+    def serialize(self):
+        return (ser_string(self.inner_command) + struct.pack("<I", self.declared_len) +
+                self.stream)
+
+    @classmethod
+    def deserialize(cls, payload):
+        f = io.BytesIO(payload)
+        cmd = deser_string(f, COMMAND_SIZE)
+        if not cmd or not all(0x21 <= c <= 0x7E for c in cmd):
+            raise DeserializationError("bad inner command %r" % cmd)
+        declared = struct.unpack("<I", _read_exact(f, 4))[0]
+        if declared > WIRE_MAX_PAYLOAD:
+            raise DeserializationError("declared length %d" % declared)
+        return cls(cmd, declared, f.read())
+
+    def inflate(self):
+        """The inner payload, inflating at most the declared length: raises
+        DeserializationError for a bomb (more data), a corrupt or a short stream."""
+        d = zlib.decompressobj()
+        try:
+            # max_length 0 means "no limit" to zlib: ask for one byte instead.
+            out = d.decompress(self.stream, self.declared_len) if self.declared_len else b""
+            if not d.eof:
+                rest = d.unconsumed_tail if self.declared_len else self.stream
+                if d.decompress(rest, 1):
+                    raise DeserializationError("zlib stream inflates past the declared %d "
+                                               "bytes" % self.declared_len)
+                if not d.eof:
+                    raise DeserializationError("zlib stream ends short (%d of %d bytes)" %
+                                               (len(out), self.declared_len))
+        except zlib.error as e:
+            raise DeserializationError("corrupt zlib stream: %s" % e)
+        if len(out) != self.declared_len:
+            raise DeserializationError("zlib stream inflates to %d bytes, %d declared" %
+                                       (len(out), self.declared_len))
+        return out
+
+    def __repr__(self):
+        return "%s(%r, declared=%d, stream=%d bytes)" % (type(self).__name__, self.inner_command,
+                                                        self.declared_len, len(self.stream))
+
+
+class msg_zlib(msg_zlib_raw):
+    """A well-formed `zlib` message wrapping inner (any message object)."""
+
+    def __init__(self, inner, level=6):
+        payload = inner.serialize()
+        super().__init__(inner.command, len(payload), zlib.compress(payload, level))
+        self.inner = inner
+
+
+def zlib_bomb(inner_command=b"ping", declared_len=1000, inflated_len=4000000):
+    """A `zlib` message declaring declared_len bytes whose stream inflates to inflated_len."""
+    return msg_zlib_raw(inner_command, declared_len, zlib.compress(b"\x00" * inflated_len, 9))
+
+
 MESSAGE_TYPES = {cls.command: cls for cls in
-                 (msg_version, msg_verack, msg_sendaddrv2, msg_ping, msg_pong)}
+                 (msg_version, msg_verack, msg_sendaddrv2, msg_ping, msg_pong, msg_inv,
+                  msg_getdata, msg_notfound, msg_msg, msg_sendzlib, msg_zlib_raw)}
 
 
 # --- frames ---------------------------------------------------------------------------------

@@ -13,6 +13,16 @@ from .util import get_free_port, wait_until
 
 # RPC error code of a node that is still starting up.
 RPC_IN_WARMUP = -28
+# RPC error codes of the message commands (doc/messages.md).
+RPC_INVALID_ADDRESS_OR_KEY = -5   # getmessage: "Message not found"
+RPC_INVALID_PARAMETER = -8
+RPC_DESERIALIZATION_ERROR = -22   # sendrawmessage / decodemessage: malformed
+RPC_VERIFY_REJECTED = -26         # sendrawmessage: "<verdict>"
+
+# The per-peer message counters of getpeerinfo (doc/messages.md).
+MSG_COUNTERS = ("msgs_announced", "msgs_requested", "msgs_received", "msgs_sent",
+                "msgs_duplicate", "msgs_invalid", "msgs_notfound", "msgs_unrequested",
+                "msgs_inflight")
 
 
 class FailedToStartError(Exception):
@@ -460,6 +470,31 @@ class TestNode:
         for p2p in self.p2ps:
             p2p.peer_disconnect()
         self.p2ps = []
+
+    # --- messages ---------------------------------------------------------------------------
+
+    def has_message(self, msgid):
+        """Whether getmessage finds this id (hex)."""
+        try:
+            self.rpc.getmessage(msgid)
+            return True
+        except JSONRPCException as e:
+            if e.error.get("code") != RPC_INVALID_ADDRESS_OR_KEY:
+                raise
+            return False
+
+    def msg_counters(self, peers=None):
+        """The message counters of getpeerinfo summed over all peers (or the given entries)."""
+        peers = self.rpc.getpeerinfo() if peers is None else peers
+        return {c: sum(p.get(c, 0) for p in peers) for c in MSG_COUNTERS}
+
+    def msg_counters_of(self, p2p):
+        """The message counters of the node's entry for one test peer."""
+        p = self.peer_of(p2p)
+        if p is None:
+            raise AssertionError("node%d: test peer %d not in getpeerinfo" %
+                                 (self.index, p2p.local_port))
+        return {c: p[c] for c in MSG_COUNTERS}
 
     def getpeer(self, predicate):
         """The getpeerinfo entries for which predicate(entry) is true."""

@@ -12,7 +12,26 @@ reader thread per connection.
 What it does on its own (each toggleable):
 - auto_handshake: on the node's `version`, answer with our `version` (if not yet sent) and
   `verack` (if auto_verack);
-- auto_pong: answer each `ping` with a `pong` carrying its nonce.
+- auto_pong: answer each `ping` with a `pong` carrying its nonce;
+- getdata_mode: how a `getdata` for signed messages is answered: "answer" (default: a `msg` for
+  each id the peer holds in `store`, one `notfound` for the rest), "notfound" (everything is
+  not found), "ignore" (never answered: an announcer that never delivers).
+
+Signed messages (doc/protocol.md, "Relay"):
+
+    p2p = node.add_p2p_connection(send_sendzlib=True)  # negotiate compression too
+    p2p.announce(m)                 # keep m in p2p.store, send inv; getdata is answered
+    p2p.announce_ids([id])          # inv only (nothing to deliver)
+    p2p.send_unrequested(m)         # a msg nobody asked for
+    p2p.wait_for_getdata([m.id])    # the node asked us for it
+    p2p.wait_for_inv([m.id])        # the node announced it to us
+    p2p.request([m.id])             # send getdata; received bodies land in p2p.received_msgs
+
+With send_sendzlib the peer sends `sendzlib` after its version; `zlib_negotiated` is true once the
+node sent it too. Every `zlib` frame received is inflated (bounded by its declared length) and the
+inner message handled as if it had come in its own frame (also recorded under b"zlib" and counted
+in `zlib_received`); a `zlib` frame from a node we never sent `sendzlib` to is an error.
+`send_message(m, compress=True)` wraps m in a `zlib` frame.
 
 Every received message is recorded: `messages[command]` (list, in order), `message_count`,
 `last_message`, and `message_log` ((command, payload) in arrival order). A frame whose magic is wrong, or a known message that does not decode, is
@@ -34,11 +53,19 @@ from .messages import (
     decode_header,
     decode_message,
     encode_frame,
+    msg_getdata,
+    msg_inv,
+    msg_msg,
+    msg_notfound,
     msg_ping,
     msg_pong,
     msg_sendaddrv2,
+    msg_sendzlib,
     msg_verack,
     msg_version,
+    msg_zlib,
+    msg_zlib_raw,
+    SignedMessage,
 )
 from .util import DEFAULT_TIMEOUT
 
@@ -54,8 +81,11 @@ class P2PInterface:
     """
 
     def __init__(self, magic=MAGIC["regtest"], auto_handshake=True, auto_verack=True,
-                 auto_pong=True, send_sendaddrv2=True, version_kwargs=None, log=None):
+                 auto_pong=True, send_sendaddrv2=True, version_kwargs=None, log=None,
+                 send_sendzlib=False, getdata_mode="answer"):
         self.magic = magic
+        self.send_sendzlib = send_sendzlib
+        self.getdata_mode = getdata_mode
         self.auto_handshake = auto_handshake
         self.auto_verack = auto_verack
         self.auto_pong = auto_pong
@@ -85,6 +115,15 @@ class P2PInterface:
         self.pong_nonces = set()  # nonces of every pong received (fast lookup)
         self.errors = []
 
+        # Signed messages.
+        self.store = {}             # id -> SignedMessage (or raw bytes) we can deliver
+        self.inv_received = []      # ids the node announced to us, in order (repeats kept)
+        self.getdata_received = []  # ids the node requested from us, in order (repeats kept)
+        self.notfound_received = [] # ids the node answered notfound
+        self.received_msgs = {}     # id -> SignedMessage: bodies the node sent us
+        self.msgs_served = []       # ids we delivered in answer to getdata
+        self.zlib_recv_from_node = False  # the node sent sendzlib
+        self.zlib_received = 0      # zlib frames received (inflated)
     # --- connecting ------------------------------------------------------------------------
 
     def peer_connect(self, host, port, timeout=10, rcvbuf=None, sndbuf=None):
@@ -169,8 +208,10 @@ class P2PInterface:
             self.sock.sendall(data)
             self.bytes_sent += len(data)
 
-    def send_message(self, msg):
-        """Frame msg with our magic and send it."""
+    def send_message(self, msg, compress=False):
+        """Frame msg with our magic and send it; compress: wrapped in a `zlib` frame."""
+        if compress:
+            msg = msg_zlib(msg)
         if msg.command not in (b"ping", b"pong"):
             self._log("p2p %d: send %r" % (self.local_port, msg))
         self.send_raw(encode_frame(msg, self.magic))
@@ -190,12 +231,15 @@ class P2PInterface:
         data = encode_frame(v, self.magic)
         if self.send_sendaddrv2:
             data += encode_frame(msg_sendaddrv2(), self.magic)
+        if self.send_sendzlib:
+            data += encode_frame(msg_sendzlib(), self.magic)
         # One write, under the send lock, so that the reader thread's verack (sent when the
         # node's version arrives) can never come between our version and sendaddrv2.
         with self._send_lock:
             self.version_sent = v
-            self._log("p2p %d: send %r%s" % (self.local_port, v,
-                                               " + sendaddrv2" if self.send_sendaddrv2 else ""))
+            self._log("p2p %d: send %r%s%s" % (self.local_port, v,
+                                                 " + sendaddrv2" if self.send_sendaddrv2 else "",
+                                                 " + sendzlib" if self.send_sendzlib else ""))
             self.sock.sendall(data)
             self.bytes_sent += len(data)
         return v
@@ -263,6 +307,33 @@ class P2PInterface:
         if checksum(payload) != cs:
             self._error("bad checksum on %r" % command)
             return
+        if command == b"zlib":
+            self._on_zlib(payload)
+            return
+        self._on_payload(command, payload)
+
+    def _on_zlib(self, payload):
+        """Inflate a zlib frame (bounded) and handle its inner message."""
+        if not self.send_sendzlib:
+            self._error("zlib frame although we never sent sendzlib")
+            return
+        try:
+            z = msg_zlib_raw.deserialize(payload)
+            inner = z.inflate()
+        except DeserializationError as e:
+            self._error("malformed zlib: %s" % e)
+            return
+        if z.inner_command == b"zlib":
+            self._error("zlib inside zlib")
+            return
+        with self._cond:
+            self.zlib_received += 1
+            self.messages[b"zlib"].append(z)
+            self.message_count[b"zlib"] += 1
+            self.last_message[b"zlib"] = z
+        self._on_payload(z.inner_command, inner)
+
+    def _on_payload(self, command, payload):
         try:
             msg = decode_message(command, payload)
         except DeserializationError as e:
@@ -275,6 +346,16 @@ class P2PInterface:
             self.message_log.append((command, payload))
             if isinstance(msg, msg_pong):
                 self.pong_nonces.add(msg.nonce)
+            elif isinstance(msg, msg_sendzlib):
+                self.zlib_recv_from_node = True
+            elif isinstance(msg, msg_inv):
+                self.inv_received.extend(msg.hashes)
+            elif isinstance(msg, msg_getdata):
+                self.getdata_received.extend(msg.hashes)
+            elif isinstance(msg, msg_notfound):
+                self.notfound_received.extend(msg.hashes)
+            elif isinstance(msg, msg_msg):
+                self.received_msgs[msg.id] = msg.message
         try:
             self.on_message(msg)
         finally:
@@ -290,6 +371,96 @@ class P2PInterface:
                 self.send_verack()
         elif isinstance(msg, msg_ping) and self.auto_pong:
             self.send_message(msg_pong(msg.nonce))
+        elif isinstance(msg, msg_getdata):
+            self.on_getdata(msg)
+
+    def on_getdata(self, msg):
+        """Answer a getdata as getdata_mode says. Override for other scripts."""
+        if self.getdata_mode == "ignore":
+            return
+        missing = []
+        for h in msg.hashes:
+            item = self.store.get(h) if self.getdata_mode == "answer" else None
+            if item is None:
+                missing.append(h)
+                continue
+            self.send_message(msg_msg(item))
+            with self._cond:
+                self.msgs_served.append(h)
+        if missing:
+            self.send_message(msg_notfound(missing))
+
+    # --- signed messages ---------------------------------------------------------------------
+
+    @property
+    def zlib_negotiated(self):
+        """Both sides sent sendzlib: zlib frames may flow both ways."""
+        return self.send_sendzlib and self.zlib_recv_from_node
+
+    def add_to_store(self, messages, key=None):
+        """Keep messages (SignedMessage, or raw bytes with key= the id to serve them under)."""
+        if isinstance(messages, (SignedMessage, bytes)):
+            messages = [messages]
+        for m in messages:
+            self.store[key if key is not None else m.id] = m
+
+    def announce(self, messages):
+        """Keep each message (to answer getdata) and announce all in one inv."""
+        if isinstance(messages, SignedMessage):
+            messages = [messages]
+        self.add_to_store(messages)
+        self.send_message(msg_inv([m.id for m in messages]))
+
+    def announce_ids(self, ids):
+        """An inv of these ids (bytes or hex), without keeping anything to deliver."""
+        self.send_message(msg_inv(ids))
+
+    def send_unrequested(self, m):
+        """Send a msg the node did not ask for."""
+        self.send_message(msg_msg(m))
+
+    def request(self, ids):
+        """Send getdata for ids (bytes or hex)."""
+        self.send_message(msg_getdata(ids))
+
+    @staticmethod
+    def _ids(ids):
+        return [bytes.fromhex(i) if isinstance(i, str) else
+                (i.id if isinstance(i, SignedMessage) else i) for i in ids]
+
+    def wait_for_inv(self, ids, timeout=DEFAULT_TIMEOUT):
+        """Wait until the node has announced every id in ids to us."""
+        ids = self._ids(ids)
+        self.wait_until(lambda: all(i in self.inv_received for i in ids), timeout,
+                        "inv of %d id(s)" % len(ids))
+
+    def wait_for_getdata(self, ids, timeout=DEFAULT_TIMEOUT):
+        """Wait until the node has requested every id in ids from us."""
+        ids = self._ids(ids)
+        self.wait_until(lambda: all(i in self.getdata_received for i in ids), timeout,
+                        "getdata of %d id(s)" % len(ids))
+
+    def wait_for_msgs(self, ids, timeout=DEFAULT_TIMEOUT):
+        """Wait until the node has sent us the body of every id in ids; returns them."""
+        ids = self._ids(ids)
+        self.wait_until(lambda: all(i in self.received_msgs for i in ids), timeout,
+                        "msg body of %d id(s)" % len(ids))
+        with self._cond:
+            return [self.received_msgs[i] for i in ids]
+
+    def wait_for_notfound(self, ids, timeout=DEFAULT_TIMEOUT):
+        ids = self._ids(ids)
+        self.wait_until(lambda: all(i in self.notfound_received for i in ids), timeout,
+                        "notfound of %d id(s)" % len(ids))
+
+    def getdata_count(self, id_):
+        """How many times the node requested this id from us."""
+        with self._cond:
+            return self.getdata_received.count(self._ids([id_])[0])
+
+    def inv_count(self, id_):
+        with self._cond:
+            return self.inv_received.count(self._ids([id_])[0])
 
     # --- waiting -----------------------------------------------------------------------------
 
@@ -330,6 +501,11 @@ class P2PInterface:
             self.last_message.clear()
             self.message_log.clear()
             self.pong_nonces.clear()
+            self.inv_received.clear()
+            self.getdata_received.clear()
+            self.notfound_received.clear()
+            self.received_msgs.clear()
+            self.msgs_served.clear()
 
     def commands_received(self):
         """The commands received so far, in order (a copy)."""

@@ -17,14 +17,16 @@ Exit status: 0 pass, 1 fail, 77 skip (raise SkipTest).
 
 import argparse
 import os
+import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
 
 from .authproxy import JSONRPCException
-from .node import TestNode
+from .node import CliResult, TestNode
 from .util import wait_until
 
 TEST_EXIT_PASSED = 0
@@ -179,6 +181,15 @@ class P2PDTestFramework:
     def log(self, msg):
         print("%7.2fs %s" % (time.monotonic() - self._start_time, msg), flush=True)
 
+    def p2putil(self, *args, input=None, timeout=None):
+        """Run p2p-util with args (str); return a CliResult (returncode, stdout, stderr)."""
+        cmd = [self.binaries["p2putil"]] + [str(a) for a in args]
+        proc = subprocess.run(cmd, input=input.encode() if isinstance(input, str) else
+                              (input or b""), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout or 60 * self.options.timeout_factor)
+        return CliResult(proc.returncode, proc.stdout.decode(errors="replace"),
+                         proc.stderr.decode(errors="replace"), cmd)
+
     def add_nodes(self, num_nodes, extra_args=None):
         extra_args = extra_args or [[]] * num_nodes
         assert len(extra_args) == num_nodes, "extra_args needs one list per node"
@@ -264,6 +275,83 @@ class P2PDTestFramework:
 
     def _node(self, n):
         return self.nodes[n] if isinstance(n, int) else n
+
+    # --- networks of nodes and their messages -------------------------------------------------
+
+    @staticmethod
+    def random_topology(n, rng=None, min_degree=2, max_degree=3):
+        """Edges (a, b) of a connected random graph on n nodes: a random spanning tree, then
+        extra edges until every node has at least min_degree links (when it can), no node more
+        than max_degree where avoidable. Each edge means "a dials b"."""
+        rng = rng or random.Random()
+        order = list(range(n))
+        rng.shuffle(order)
+        edges = set()
+        degree = [0] * n
+
+        def add(a, b):
+            edges.add((a, b))
+            degree[a] += 1
+            degree[b] += 1
+
+        def linked(a, b):
+            return (a, b) in edges or (b, a) in edges
+
+        for i in range(1, n):
+            # Attach each new node to an earlier one that still has room.
+            choices = [x for x in order[:i] if degree[x] < max_degree] or order[:i]
+            add(order[i], rng.choice(choices))
+        for a in order:
+            while degree[a] < min(min_degree, n - 1):
+                cands = [b for b in range(n) if b != a and not linked(a, b)]
+                roomy = [b for b in cands if degree[b] < max_degree]
+                if not cands:
+                    break
+                add(a, rng.choice(roomy or cands))
+        return sorted(edges)
+
+    @staticmethod
+    def topology_connected(n, edges):
+        seen, todo = {0}, [0]
+        while todo:
+            x = todo.pop()
+            for a, b in edges:
+                for u, v in ((a, b), (b, a)):
+                    if u == x and v not in seen:
+                        seen.add(v)
+                        todo.append(v)
+        return len(seen) == n
+
+    def connect_topology(self, edges, timeout=None):
+        """Wire the nodes: for each (a, b) node a dials node b (addnode onetry); all dials go
+        out at once, then every link is waited for on both sides."""
+        for a, b in edges:
+            self._node(a).rpc.addnode(self._node(b).p2p_addr, "onetry")
+        for a, b in edges:
+            self.wait_for_link(a, b, timeout)
+
+    def wait_for_messages(self, ids, nodes=None, timeout=None):
+        """Wait until every message id (hex) in ids is stored on every node (getmessage)."""
+        if isinstance(ids, str):
+            ids = [ids]
+        nodes = [self._node(n) for n in (nodes if nodes is not None else self.nodes)]
+        timeout = timeout or 30 * self.options.timeout_factor
+        pending = {(n.index, i) for n in nodes for i in ids}
+        by_index = {n.index: n for n in nodes}
+
+        def all_there():
+            for key in list(pending):
+                if by_index[key[0]].has_message(key[1]):
+                    pending.discard(key)
+            return not pending
+        start = time.monotonic()
+        wait_until(all_there, timeout=timeout,
+                   message=lambda: "messages on every node; missing (node, id): %s" %
+                   sorted((k[0], k[1][:16]) for k in pending)[:10])
+        return time.monotonic() - start
+
+    def wait_for_message(self, msgid, nodes=None, timeout=None):
+        return self.wait_for_messages([msgid], nodes, timeout)
 
     def restart_node(self, i, extra_args=None):
         self.nodes[i].stop_node()

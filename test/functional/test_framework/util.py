@@ -63,7 +63,8 @@ def assert_raises_rpc_error(code, message, fun, *args, **kwargs):
 def wait_until(predicate, timeout=DEFAULT_TIMEOUT, interval=0.05, message=None):
     """Poll predicate() until it returns true; fail after timeout seconds.
 
-    Returns the predicate's (true) value.
+    Returns the predicate's (true) value. message: text for the failure, or a function
+    returning it (called only on failure, so it can describe what is still missing).
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -71,6 +72,8 @@ def wait_until(predicate, timeout=DEFAULT_TIMEOUT, interval=0.05, message=None):
         if value:
             return value
         if time.monotonic() > deadline:
+            if callable(message):
+                message = message()
             raise AssertionError("wait_until() timed out after %gs%s" %
                                  (timeout, ": " + message if message else ""))
         time.sleep(interval)
