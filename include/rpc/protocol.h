@@ -11,12 +11,15 @@ enum rpc_error_code {
 	RPC_INTERNAL_ERROR = -32603,
 	RPC_PARSE_ERROR = -32700,
 	/* application codes */
-	RPC_MISC_ERROR = -1,         /* an error that fits no other code */
-	RPC_TYPE_ERROR = -3,         /* a parameter has the wrong JSON type */
-	RPC_INVALID_PARAMETER = -8,  /* a parameter has a bad value */
-	RPC_DATABASE_ERROR = -20,    /* the database failed */
-	RPC_IN_WARMUP = -28,         /* the node is still starting */
-	RPC_METHOD_DEPRECATED = -32, /* the method was removed */
+	RPC_MISC_ERROR = -1,             /* an error that fits no other code */
+	RPC_TYPE_ERROR = -3,             /* a parameter has the wrong JSON type */
+	RPC_INVALID_ADDRESS_OR_KEY = -5, /* no such message (getmessage) */
+	RPC_INVALID_PARAMETER = -8,      /* a parameter has a bad value */
+	RPC_DATABASE_ERROR = -20,        /* the database failed */
+	RPC_DESERIALIZATION_ERROR = -22, /* a serialized message does not decode */
+	RPC_VERIFY_REJECTED = -26,       /* a message was refused by validation */
+	RPC_IN_WARMUP = -28,             /* the node is still starting */
+	RPC_METHOD_DEPRECATED = -32,     /* the method was removed */
 	/* P2P client errors */
 	RPC_CLIENT_NOT_CONNECTED = -9,          /* the node is not connected to the network */
 	RPC_CLIENT_NODE_ALREADY_ADDED = -23,    /* addnode add of a node already in the list */

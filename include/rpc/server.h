@@ -32,16 +32,21 @@ struct rpc_error {
 	char message[512];
 };
 
+struct rpc_exec;
+struct rpc_pending;
+
 struct rpc_call {
 	struct node *node;
 	struct rpc_server *server;
 	const struct rpc_spec *spec;
-	const char *user; /* authenticated user name */
+	const char *user;      /* authenticated user name */
+	struct rpc_exec *exec; /* the server's view of the request (rpc_call_detach) */
 };
 
 /* A handler gets params as an array with one slot per spec argument (missing optional
  * arguments are JSON null) already type-checked. It returns a new reference to the result
- * (json_null() for none), or NULL after filling err. */
+ * (json_null() for none), or NULL after filling err, or NULL after a successful
+ * rpc_call_detach (the reply comes later). */
 typedef json_t *(*rpc_handler)(struct rpc_call *call, json_t *params, struct rpc_error *err);
 
 struct rpc_method {
@@ -81,13 +86,16 @@ void rpc_server_free(struct rpc_server *s);
 /* Handle one JSON-RPC request object (or batch) already parsed, as the HTTP layer does after
  * authentication. Returns the response (new reference) or NULL for a JSON-RPC 2.0 notification
  * or a batch made only of notifications (*http_status 204), or when out of memory (500).
- * *http_status receives the status code to send. Exposed for unit tests. */
+ * *http_status receives the status code to send. (Over HTTP a long-poll may also return NULL
+ * with *http_status 0: its reply is sent later; called directly, calls never detach.) Exposed
+ * for unit tests. */
 json_t *rpc_server_execute(struct rpc_server *s, const json_t *request, const char *user,
 			   int *http_status);
 
 /* The methods the server dispatches to, from each category file (rpc/control.c, rpc/net.c,
  * ...); terminated by a NULL name. */
 extern const struct rpc_method rpc_control_methods[];
+extern const struct rpc_method rpc_messages_methods[];
 extern const struct rpc_method rpc_network_methods[];
 
 /* Ask for node_request_shutdown(call->node) once the reply to the current request is sent
@@ -97,7 +105,32 @@ void rpc_server_request_shutdown(struct rpc_call *call);
 /* Longest wait for a stop reply to be written before shutting down anyway. */
 #define RPC_STOP_GRACE_MS 1000
 
-/* Commands being executed right now, for getrpcinfo: fills arrays, returns count (<= max). */
+/* ---- Long-polls ----
+ *
+ * A handler that waits for an event (waitformessage) detaches its call: the HTTP request stays
+ * open, the handler returns NULL at once, and the loop goes on serving others. The call then
+ * ends exactly once, by one of:
+ *   - rpc_pending_finish, from the loop (a timer, a listener): the reply is sent;
+ *   - its cancel function, called by the server when the client closed its connection or the
+ *     server is being freed: free the waiting state and never touch the handle again.
+ * A detached call holds its -rpcworkqueue slot until it ends, so at most -rpcworkqueue calls
+ * wait at once. */
+
+/* Told that a detached call ended without a reply (client gone, server freed). */
+typedef void (*rpc_cancel_fn)(void *ctx);
+
+/* Detach the current call (from its handler, which then returns NULL). Returns the handle, or
+ * NULL with err filled when the call cannot wait: it is part of a batch (RPC_INVALID_REQUEST),
+ * it did not come over HTTP (rpc_server_execute called directly: RPC_MISC_ERROR), or out of
+ * memory. cancel and ctx are kept for the cancellation described above. */
+struct rpc_pending *rpc_call_detach(struct rpc_call *call, rpc_cancel_fn cancel, void *ctx,
+				    struct rpc_error *err);
+/* Reply to a detached call with result (stolen; json_null() for none), or with err when result
+ * is NULL, and free the handle. A JSON-RPC 2.0 notification gets its 204 without a body. */
+void rpc_pending_finish(struct rpc_pending *p, json_t *result, const struct rpc_error *err);
+
+/* Commands being executed right now, for getrpcinfo (detached calls included, after the
+ * running ones): fills arrays, returns count (<= max). */
 size_t rpc_server_active(const struct rpc_server *s, const char **methods, int64_t *started_us,
 			 size_t max);
 

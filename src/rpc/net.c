@@ -3,14 +3,16 @@
  * arguments and help text are in rpc/spec.c; doc/protocol.md ("Connection options and their RPC
  * view") fixes their shapes.
  *
- * They read the connection manager (node->connman) and its peers. A node built without a
- * network (node->connman NULL) answers every command but getnetworkinfo with
- * RPC_CLIENT_P2P_DISABLED, as Bitcoin Core does. */
+ * They read the connection manager (node->connman) and its peers, and getpeerinfo the gossip
+ * engine's per-peer message counters (node->gossip). A node built without a network
+ * (node->connman NULL) answers every command but getnetworkinfo with RPC_CLIENT_P2P_DISABLED,
+ * as Bitcoin Core does. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg/gossip.h"
 #include "net/connman.h"
 #include "net/netaddr.h"
 #include "net/peer.h"
@@ -107,8 +109,26 @@ static json_t *seconds(int64_t us)
 	return json_real((double)us / 1e6);
 }
 
-/* One getpeerinfo entry. now_us is clock_mono_us() (for pingwait). */
-static json_t *peer_json(const struct peer *p, int64_t now_us)
+/* The message counters of getpeerinfo: all 0 without a gossip engine or for a peer it does
+ * not know (yet). */
+static void put_msg_stats(json_t *o, const struct gossip *g, const struct peer *p, bool *ok)
+{
+	struct gossip_peer_stats st = {0};
+	if (g == NULL || !gossip_peer_stats(g, p->id, &st))
+		memset(&st, 0, sizeof(st));
+	put(o, "msgs_announced", json_integer((json_int_t)st.announced), ok);
+	put(o, "msgs_requested", json_integer((json_int_t)st.requested), ok);
+	put(o, "msgs_received", json_integer((json_int_t)st.received), ok);
+	put(o, "msgs_sent", json_integer((json_int_t)st.sent), ok);
+	put(o, "msgs_duplicate", json_integer((json_int_t)st.duplicates), ok);
+	put(o, "msgs_invalid", json_integer((json_int_t)st.invalid), ok);
+	put(o, "msgs_notfound", json_integer((json_int_t)st.notfound), ok);
+	put(o, "msgs_unrequested", json_integer((json_int_t)st.unrequested), ok);
+	put(o, "msgs_inflight", json_integer((json_int_t)st.inflight), ok);
+}
+
+/* One getpeerinfo entry. now_us is clock_mono_us() (for pingwait); g may be NULL. */
+static json_t *peer_json(const struct peer *p, const struct gossip *g, int64_t now_us)
 {
 	char addr[NETADDR_STRLEN];
 	json_t *o = json_object();
@@ -151,6 +171,8 @@ static json_t *peer_json(const struct peer *p, int64_t now_us)
 	put(o, "malformed", json_integer(p->malformed), &ok);
 	put(o, "protocol_violations", json_integer(p->protocol_violations), &ok);
 	put(o, "unknown_messages", json_integer(p->unknown_messages), &ok);
+	put_msg_stats(o, g, p, &ok);
+	put(o, "zlib", json_boolean(p->zlib_ok), &ok);
 	return finish(o, ok);
 }
 
@@ -184,7 +206,7 @@ static json_t *rpc_getpeerinfo(struct rpc_call *call, json_t *params, struct rpc
 	bool ok = true;
 	int64_t now_us = clock_mono_us();
 	for (size_t i = 0; i < n; i++)
-		if (json_array_append_new(out, peer_json(v[i], now_us)) != 0)
+		if (json_array_append_new(out, peer_json(v[i], call->node->gossip, now_us)) != 0)
 			ok = false;
 	free(v);
 	out = finish(out, ok);
@@ -206,9 +228,10 @@ static json_t *rpc_getnettotals(struct rpc_call *call, json_t *params, struct rp
 		return NULL;
 	uint64_t recv, sent;
 	connman_totals(cm, &recv, &sent);
-	json_t *out =
-		json_pack("{s:I, s:I, s:I}", "totalbytesrecv", (json_int_t)recv, "totalbytessent",
-			  (json_int_t)sent, "timemillis", (json_int_t)(clock_real_us() / 1000));
+	json_t *out = json_pack("{s:I, s:I, s:I, s:I}", "totalbytesrecv", (json_int_t)recv,
+				"totalbytessent", (json_int_t)sent, "totalbytessaved",
+				(json_int_t)connman_bytes_saved(cm), "timemillis",
+				(json_int_t)(clock_real_us() / 1000));
 	return out ? out : oom(err);
 }
 

@@ -4,7 +4,9 @@
  * 403), the work-queue bound (503), authentication (401 after a delay, on a timer), the HTTP
  * method and path (405, 404), JSON parsing (500 with -32700), then rpc_server_execute, which
  * knows nothing of HTTP and is what the unit tests drive. Everything runs on the event-loop
- * thread; a handler runs to completion before the next request is looked at. */
+ * thread; a handler runs to completion before the next request is looked at. A long-poll
+ * (waitformessage) detaches its call instead of blocking: the request stays open, counted in
+ * the work queue, until the handler finishes it from the loop or the client leaves. */
 #include "rpc/server.h"
 
 #include <arpa/inet.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
@@ -67,6 +70,34 @@ struct active_cmd {
 	int64_t started_us;
 };
 
+enum jsonrpc_version { JSONRPC_V1, JSONRPC_V2 };
+
+/* What the server knows of the request being executed, for rpc_call_detach. */
+struct rpc_exec {
+	enum jsonrpc_version version;
+	const json_t *id;  /* NULL when absent */
+	bool notification; /* JSON-RPC 2.0 without an id */
+	bool in_batch;
+	struct evhttp_request *req; /* NULL when not over HTTP */
+	int64_t started_us;
+	struct rpc_pending *pending; /* set when the handler detached */
+};
+
+/* A detached call waiting for its reply (rpc_call_detach). */
+struct rpc_pending {
+	struct rpc_server *server;
+	struct evhttp_request *req;
+	struct event *watch; /* the client's socket readable: has it left? */
+	enum jsonrpc_version version;
+	json_t *id; /* copy; NULL when absent */
+	bool notification;
+	const char *method; /* the spec's name (static) */
+	int64_t started_us;
+	rpc_cancel_fn cancel;
+	void *ctx;
+	struct rpc_pending *prev, *next;
+};
+
 struct rpc_server {
 	struct event_base *base;
 	struct node *node;
@@ -77,14 +108,13 @@ struct rpc_server {
 	int workqueue; /* most requests in flight */
 	int inflight;  /* accepted, not yet answered (including delayed 401s) */
 	struct delayed_reply *delayed;
+	struct rpc_pending *pending; /* detached calls */
 	struct active_cmd active[RPC_MAX_ACTIVE];
 	size_t nactive;
 	struct evhttp_request *current; /* the HTTP request being executed, or NULL */
 	bool shutdown_after_reply;      /* stop was called during current */
 	struct event *stop_timer;       /* RPC_STOP_GRACE_MS fallback once stop replied */
 };
-
-enum jsonrpc_version { JSONRPC_V1, JSONRPC_V2 };
 
 json_t *rpc_fail(struct rpc_error *err, int code, const char *fmt, ...)
 {
@@ -100,6 +130,7 @@ json_t *rpc_fail(struct rpc_error *err, int code, const char *fmt, ...)
 
 static const struct rpc_method *const method_tables[] = {
 	rpc_control_methods,
+	rpc_messages_methods,
 	rpc_network_methods,
 };
 
@@ -268,8 +299,8 @@ static json_t *build_params(const struct rpc_spec *spec, const json_t *params,
 }
 
 /* Run one method: look it up, check its params, track it for getrpcinfo, call it. */
-static json_t *dispatch(struct rpc_server *s, const char *method, const json_t *params,
-			const char *user, struct rpc_error *err)
+static json_t *dispatch(struct rpc_server *s, struct rpc_exec *ex, const char *method,
+			const json_t *params, const char *user, struct rpc_error *err)
 {
 	const struct rpc_spec *spec = rpc_spec_find(method);
 	rpc_handler fn = spec ? find_handler(spec->name) : NULL;
@@ -283,16 +314,23 @@ static json_t *dispatch(struct rpc_server *s, const char *method, const json_t *
 	json_t *slots = build_params(spec, params, err);
 	if (slots == NULL)
 		return NULL;
-	struct rpc_call call = {.node = s->node, .server = s, .spec = spec, .user = user};
+	struct rpc_call call = {
+		.node = s->node, .server = s, .spec = spec, .user = user, .exec = ex};
 	bool tracked = s->nactive < RPC_MAX_ACTIVE;
+	ex->started_us = clock_mono_us();
 	if (tracked)
-		s->active[s->nactive++] = (struct active_cmd){spec->name, clock_mono_us()};
+		s->active[s->nactive++] = (struct active_cmd){spec->name, ex->started_us};
 	err->code = RPC_INTERNAL_ERROR;
 	err->message[0] = '\0';
 	json_t *result = fn(&call, slots, err);
 	if (tracked)
 		s->nactive--;
 	json_decref(slots);
+	if (ex->pending != NULL) {
+		/* Detached: the reply comes later; a result would be a handler bug. */
+		json_decref(result);
+		return NULL;
+	}
 	if (result == NULL && err->message[0] == '\0')
 		rpc_fail(err, RPC_INTERNAL_ERROR, "Internal error");
 	return result;
@@ -318,9 +356,10 @@ static int request_version(const json_t *req, enum jsonrpc_version *v, struct rp
 	return 0;
 }
 
-/* Execute one request object. Returns the response, or NULL for a notification (and when out
- * of memory: *status tells them apart). */
-static json_t *execute_one(struct rpc_server *s, const json_t *req, const char *user, int *status)
+/* Execute one request object. Returns the response, or NULL for a notification, a detached
+ * call and when out of memory (*status 204, 0 and 500 tell them apart). */
+static json_t *execute_one(struct rpc_server *s, const json_t *req, const char *user, bool in_batch,
+			   int *status)
 {
 	struct rpc_error err = {0};
 	enum jsonrpc_version v = JSONRPC_V1;
@@ -343,7 +382,16 @@ static json_t *execute_one(struct rpc_server *s, const json_t *req, const char *
 			   !json_is_object(params)) {
 			rpc_fail(&err, RPC_INVALID_REQUEST, "Params must be an array or object");
 		} else {
-			result = dispatch(s, json_string_value(method), params, user, &err);
+			struct rpc_exec ex = {.version = v,
+					      .id = id,
+					      .notification = v == JSONRPC_V2 && id == NULL,
+					      .in_batch = in_batch,
+					      .req = s->current};
+			result = dispatch(s, &ex, json_string_value(method), params, user, &err);
+			if (ex.pending != NULL) {
+				*status = 0;
+				return NULL;
+			}
 			failed = result == NULL;
 			if (v == JSONRPC_V2 && id == NULL) {
 				/* A notification: executed, never answered. */
@@ -385,7 +433,7 @@ static json_t *execute_batch(struct rpc_server *s, const json_t *batch, const ch
 	}
 	for (size_t i = 0; i < n; i++) {
 		int one_status;
-		json_t *r = execute_one(s, json_array_get(batch, i), user, &one_status);
+		json_t *r = execute_one(s, json_array_get(batch, i), user, true, &one_status);
 		if (r != NULL) {
 			json_array_append_new(replies, r);
 		} else if (one_status != 204) {
@@ -411,7 +459,7 @@ json_t *rpc_server_execute(struct rpc_server *s, const json_t *request, const ch
 		user = "";
 	if (json_is_array(request))
 		return execute_batch(s, request, user, http_status);
-	return execute_one(s, request, user, http_status);
+	return execute_one(s, request, user, false, http_status);
 }
 
 size_t rpc_server_active(const struct rpc_server *s, const char **methods, int64_t *started_us,
@@ -421,6 +469,10 @@ size_t rpc_server_active(const struct rpc_server *s, const char **methods, int64
 	for (size_t i = 0; i < n; i++) {
 		methods[i] = s->active[i].method;
 		started_us[i] = s->active[i].started_us;
+	}
+	for (const struct rpc_pending *p = s->pending; p != NULL && n < max; p = p->next) {
+		methods[n] = p->method;
+		started_us[n++] = p->started_us;
 	}
 	return n;
 }
@@ -626,6 +678,131 @@ static void reply_json(struct evhttp_request *req, int status, const json_t *v)
 	free(body);
 }
 
+/* ---- Detached calls (long-polls) ---- */
+
+static void pending_unlink(struct rpc_pending *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		p->server->pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+}
+
+/* Forget p and give back its work-queue slot (the request itself is not touched). */
+static void pending_free(struct rpc_pending *p)
+{
+	pending_unlink(p);
+	p->server->inflight--;
+	if (p->watch != NULL)
+		event_free(p->watch);
+	json_decref(p->id);
+	free(p);
+}
+
+/* evhttp reads nothing from a connection while its request waits for a reply, so it would not
+ * notice a client that left. We watch the socket ourselves: end of stream or an error means the
+ * client is gone; bytes (a pipelined request) mean it is still there, and we stop watching
+ * (the reply, when it comes, will find out). */
+static void pending_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rpc_pending *p = arg;
+	char byte;
+	(void)what;
+	ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0)
+		return;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		event_add(p->watch, NULL);
+		return;
+	}
+	log_debug(LOG_RPC, "RPC %s: the client closed its connection; call cancelled", p->method);
+	struct evhttp_request *req = p->req;
+	p->cancel(p->ctx);
+	pending_free(p);
+	/* Frees the request with the connection; nobody is left to read a reply. */
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	if (evcon != NULL)
+		evhttp_connection_free(evcon);
+	else
+		evhttp_request_free(req);
+}
+
+struct rpc_pending *rpc_call_detach(struct rpc_call *call, rpc_cancel_fn cancel, void *ctx,
+				    struct rpc_error *err)
+{
+	struct rpc_exec *ex = call->exec;
+	struct rpc_server *s = call->server;
+	if (ex == NULL || s == NULL || ex->req == NULL) {
+		rpc_fail(err, RPC_MISC_ERROR, "%s can only be called over HTTP", call->spec->name);
+		return NULL;
+	}
+	if (ex->in_batch) {
+		rpc_fail(err, RPC_INVALID_REQUEST, "%s cannot be part of a batch request",
+			 call->spec->name);
+		return NULL;
+	}
+	struct rpc_pending *p = calloc(1, sizeof(*p));
+	if (p == NULL || (ex->id != NULL && (p->id = json_deep_copy(ex->id)) == NULL)) {
+		free(p);
+		rpc_fail(err, RPC_INTERNAL_ERROR, "Out of memory");
+		return NULL;
+	}
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ex->req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	if (fd >= 0)
+		p->watch = event_new(s->base, fd, EV_READ, pending_watch_cb, p);
+	if (p->watch != NULL && event_add(p->watch, NULL) != 0) {
+		event_free(p->watch);
+		p->watch = NULL;
+	}
+	if (p->watch == NULL)
+		log_warn("RPC %s: cannot watch the client's connection", call->spec->name);
+	p->server = s;
+	p->req = ex->req;
+	p->version = ex->version;
+	p->notification = ex->notification;
+	p->method = call->spec->name;
+	p->started_us = ex->started_us;
+	p->cancel = cancel;
+	p->ctx = ctx;
+	p->next = s->pending;
+	if (s->pending != NULL)
+		s->pending->prev = p;
+	s->pending = p;
+	ex->pending = p;
+	return p;
+}
+
+void rpc_pending_finish(struct rpc_pending *p, json_t *result, const struct rpc_error *err)
+{
+	struct evhttp_request *req = p->req;
+	static const struct rpc_error no_error = {RPC_INTERNAL_ERROR, "Internal error"};
+	if (result == NULL && err == NULL)
+		err = &no_error;
+	enum jsonrpc_version v = p->version;
+	bool notification = p->notification;
+	json_t *id = p->id;
+	p->id = NULL;
+	pending_free(p);
+	if (notification) {
+		json_decref(result);
+		json_decref(id);
+		evhttp_send_reply(req, 204, NULL, NULL);
+		return;
+	}
+	int status = status_for(v, result ? NULL : err);
+	json_t *reply = make_reply(v, result, result ? NULL : err, id);
+	json_decref(id);
+	if (reply != NULL)
+		reply_json(req, status, reply);
+	else
+		send_text(req, 500, "Out of memory\n");
+	json_decref(reply);
+}
+
 /* ---- Shutdown after the stop reply ---- */
 
 static void shutdown_now(struct rpc_server *s)
@@ -677,18 +854,19 @@ static void arm_shutdown(struct rpc_server *s, struct evhttp_request *req)
 	evhttp_request_set_on_complete_cb(req, stop_reply_sent, s);
 }
 
-/* An authenticated request: method, path, body, JSON, execute. */
-static void handle_rpc(struct rpc_server *s, struct evhttp_request *req, const char *user)
+/* An authenticated request: method, path, body, JSON, execute. Returns true when the call
+ * was detached (its reply comes later), false when it was answered. */
+static bool handle_rpc(struct rpc_server *s, struct evhttp_request *req, const char *user)
 {
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		send_text(req, 405, "JSONRPC server handles only POST requests\n");
-		return;
+		return false;
 	}
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || strcmp(path, "/") != 0) {
 		send_text(req, 404, "Not found\n");
-		return;
+		return false;
 	}
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
@@ -704,19 +882,22 @@ static void handle_rpc(struct rpc_server *s, struct evhttp_request *req, const c
 		else
 			send_text(req, 500, "Out of memory\n");
 		json_decref(reply);
-		return;
+		return false;
 	}
 	int status = 500;
 	s->current = req;
 	json_t *reply = rpc_server_execute(s, request, user, &status);
 	s->current = NULL;
 	json_decref(request);
+	if (reply == NULL && status == 0)
+		return true;
 	arm_shutdown(s, req);
 	if (reply != NULL)
 		reply_json(req, status, reply);
 	else
 		evhttp_send_reply(req, status, NULL, NULL);
 	json_decref(reply);
+	return false;
 }
 
 static void http_cb(struct evhttp_request *req, void *arg)
@@ -757,8 +938,8 @@ static void http_cb(struct evhttp_request *req, void *arg)
 		reply_401_later(s, req);
 		return;
 	}
-	handle_rpc(s, req, user);
-	s->inflight--;
+	if (!handle_rpc(s, req, user))
+		s->inflight--;
 }
 
 /* ---- Listening ---- */
@@ -981,6 +1162,13 @@ void rpc_server_free(struct rpc_server *s)
 		event_free(d->timer);
 		send_401(d->req);
 		free(d);
+	}
+	/* Detached calls end without a reply: evhttp_free below frees their requests with their
+	 * connections (a reply queued now would not be written first anyway). */
+	while (s->pending != NULL) {
+		struct rpc_pending *p = s->pending;
+		p->cancel(p->ctx);
+		pending_free(p);
 	}
 	if (s->stop_timer != NULL)
 		event_free(s->stop_timer);

@@ -104,6 +104,196 @@ static const struct rpc_spec spec_setmocktime = {
 		    "p2p-cli -regtest setmocktime 0",
 };
 
+/* The fields of a message as getmessage and decodemessage show it, between the opening brace
+ * and "received_at" / "valid". */
+#define MSG_FIELDS                                                                                \
+	"  \"id\" : \"hex\",                (string) The message id (64 hex characters)\n"        \
+	"  \"version\" : n,               (numeric) The format version\n"                         \
+	"  \"topic\" : \"str\",             (string) The topic\n"                                 \
+	"  \"created_at\" : xxx,          (numeric) The creation time set by the author, UNIX\n"  \
+	"                               epoch seconds\n"                                          \
+	"  \"author\" : \"hex\",            (string) The author's x-only public key (32 bytes)\n" \
+	"  \"refs\" : [                   (json array) Ids of the messages it refers to\n"        \
+	"    \"hex\",                     (string) A message id\n"                                \
+	"    ...\n"                                                                               \
+	"  ],\n"                                                                                  \
+	"  \"body\" : \"str\",              (string, optional) The body as text, only when\n"     \
+	"                               it is valid UTF-8 without NUL bytes\n"                    \
+	"  \"body_hex\" : \"hex\",          (string) The body's bytes\n"                          \
+	"  \"size\" : n,                  (numeric) The serialized message's size in bytes\n"     \
+	"  \"pow\" : n,                   (numeric) Proof-of-work: leading zero bits of the id\n" \
+	"  \"nonce\" : n,                 (numeric) The proof-of-work nonce\n"                    \
+	"  \"sig\" : \"hex\",               (string) The BIP340 signature (64 bytes)"
+
+static const struct rpc_spec spec_decodemessage = {
+	.name = "decodemessage",
+	.category = "messages",
+	.description =
+		"Decodes a serialized message (as p2p-util sign prints it) and tells whether "
+		"this node\n"
+		"would accept it, without storing or relaying it.\n"
+		"Error -22 when it does not decode.",
+	.args = {{"hexstring", RPC_T_STR, false, NULL, "The serialized message, hex-encoded"}},
+	.result =
+		"{                              (json object)\n" MSG_FIELDS ",\n"
+		"  \"valid\" : \"str\"              (string) The verdict of this node's full\n"
+		"                               validation: \"valid\" when it would be accepted,\n"
+		"                               else malformed, bad-signature, too-new, expired,\n"
+		"                               low-pow or too-large\n"
+		"}",
+	.examples = "p2p-cli decodemessage \"<hex>\"",
+};
+
+static const struct rpc_spec spec_getmessage = {
+	.name = "getmessage",
+	.category = "messages",
+	.description = "Returns a stored message.\n"
+		       "Error -5 when no message with this id is stored.",
+	.args = {{"id", RPC_T_STR, false, NULL, "The message id (64 hex characters)"},
+		 {"verbose", RPC_T_BOOL, true, "true",
+		  "true for a JSON object, false for the serialized message as hex"}},
+	.result =
+		"{                              (json object) With verbose = true (the "
+		"default)\n" MSG_FIELDS ",\n"
+		"  \"received_at\" : xxx          (numeric) When this node stored it, UNIX epoch\n"
+		"                               seconds\n"
+		"}\n"
+		"\n"
+		"\"hex\"    (string) With verbose = false: the serialized message, hex-encoded",
+	.examples = "p2p-cli getmessage \"<id>\"\n"
+		    "p2p-cli getmessage \"<id>\" false",
+};
+
+static const struct rpc_spec spec_getstoreinfo = {
+	.name = "getstoreinfo",
+	.category = "messages",
+	.description = "Returns the state of the message store and the node's message policy.",
+	.result =
+		"{                        (json object)\n"
+		"  \"count\" : n,           (numeric) Messages stored\n"
+		"  \"bytes\" : n,           (numeric) Their serialized sizes, summed\n"
+		"  \"oldest\" : xxx,        (numeric) The oldest creation time stored, 0 when "
+		"empty\n"
+		"  \"newest\" : xxx,        (numeric) The newest creation time stored, 0 when "
+		"empty\n"
+		"  \"retention\" : n,       (numeric) -msgretention: seconds a message is kept "
+		"after its\n"
+		"                         creation time\n"
+		"  \"maxstoremb\" : n,      (numeric) -maxstoremb: the store's cap in MiB, 0 for "
+		"none\n"
+		"  \"pruned\" : n,          (numeric) Messages deleted by pruning over the store's "
+		"life\n"
+		"  \"minpow\" : n,          (numeric) -minpow: the proof-of-work required, in "
+		"bits\n"
+		"  \"maxmsgsize\" : n       (numeric) -maxmsgsize: the largest body accepted, in "
+		"bytes\n"
+		"}",
+	.examples = "p2p-cli getstoreinfo",
+};
+
+static const struct rpc_spec spec_listmessages = {
+	.name = "listmessages",
+	.category = "messages",
+	.description = "Lists stored messages in (created_at, id) order, oldest first (newest "
+		       "first with reverse).\n"
+		       "Error -8 for an unknown filter key or a bad value.",
+	.args = {{"filter", RPC_T_OBJ, true, "all messages, at most 100",
+		  "Which messages; every key is optional\n"
+		  "{\n"
+		  "  \"topic\": \"str\",        (string) Only this topic\n"
+		  "  \"author\": \"hex\",       (string) Only this author (x-only public key)\n"
+		  "  \"since\": n,            (numeric) Only those created at or after this time\n"
+		  "  \"until\": n,            (numeric) Only those created at or before this time\n"
+		  "  \"replies_to\": \"hex\",   (string) Only those that refer to this message id\n"
+		  "  \"limit\": n,            (numeric, default=100) At most this many (1 to "
+		  "1000)\n"
+		  "  \"reverse\": bool,       (boolean, default=false) Newest first\n"
+		  "}"}},
+	.result = "[                   (json array)\n"
+		  "  {...},            (json object) A message, as getmessage shows it\n"
+		  "  ...\n"
+		  "]",
+	.examples = "p2p-cli listmessages\n"
+		    "p2p-cli listmessages "
+		    "'{\"topic\":\"chat/general\",\"reverse\":true,\"limit\":10}'\n"
+		    "p2p-cli listmessages '{\"replies_to\":\"<id>\"}'",
+};
+
+static const struct rpc_spec spec_publish = {
+	.name = "publish",
+	.category = "messages",
+	.description =
+		"Signs a new message with the node key, mines its proof-of-work to the node's "
+		"-minpow,\n"
+		"stores it durably and relays it to the peers.\n"
+		"Mining runs on the node's event loop: 16 bits take about 65,000 hashes "
+		"(milliseconds),\n"
+		"and every further bit doubles that, so with -minpow above about 24 publish takes "
+		"seconds\n"
+		"during which the node serves nothing else.\n"
+		"Errors: -8 for a bad topic, a bad reference or a body above -maxmsgsize; -31 when "
+		"the\n"
+		"node runs without its P2P layer.",
+	.args = {{"topic", RPC_T_STR, false, NULL,
+		  "The topic: 1 to 64 characters of a-z, 0-9, '.', '_', '/' and '-'"},
+		 {"body", RPC_T_STR, false, NULL,
+		  "The body (its UTF-8 bytes; at most -maxmsgsize bytes)"},
+		 {"refs", RPC_T_ARR, true, "[]",
+		  "Ids of earlier messages it refers to (at most 8)\n"
+		  "[\n"
+		  "  \"id\",    (string) A message id (64 hex characters)\n"
+		  "  ...\n"
+		  "]"}},
+	.result = "\"hex\"    (string) The message id (64 hex characters)",
+	.examples = "p2p-cli publish \"chat/general\" \"hello\"\n"
+		    "p2p-cli publish \"chat/general\" \"hello to you\" '[\"<id>\"]'",
+};
+
+static const struct rpc_spec spec_sendrawmessage = {
+	.name = "sendrawmessage",
+	.category = "messages",
+	.description =
+		"Submits a message signed elsewhere (as p2p-util sign prints it): validates "
+		"it against\n"
+		"this node's policy, stores it durably and relays it.\n"
+		"A message already stored is not an error: its id is returned.\n"
+		"Errors: -22 \"Message decode failed\" when it does not decode; -26 with the "
+		"verdict\n"
+		"(bad-signature, too-new, expired, low-pow, too-large) when it is refused; "
+		"-31 when\n"
+		"the node runs without its P2P layer.",
+	.args = {{"hexstring", RPC_T_STR, false, NULL, "The serialized message, hex-encoded"}},
+	.result = "\"hex\"    (string) The message id (64 hex characters)",
+	.examples = "p2p-cli sendrawmessage \"$(p2p-util sign <secret> chat/general hello)\"",
+};
+
+static const struct rpc_spec spec_waitformessage = {
+	.name = "waitformessage",
+	.category = "messages",
+	.description =
+		"Waits for the next message this node stores (from a peer, publish or "
+		"sendrawmessage)\n"
+		"after the call, of the given topic if any, and returns it; or null when the "
+		"timeout\n"
+		"passes first. The node keeps serving other requests and peers meanwhile.\n"
+		"The call holds one -rpcworkqueue slot while it waits; it cannot be part of a "
+		"batch.\n"
+		"Give p2p-cli a -rpcclienttimeout longer than the timeout (or 0).\n"
+		"Error -8 for an unknown option key or a bad value.",
+	.args = {{"options", RPC_T_OBJ, true, "any topic, 60 seconds",
+		  "\n"
+		  "{\n"
+		  "  \"topic\": \"str\",        (string) Only a message of this topic\n"
+		  "  \"timeout\": n,          (numeric, default=60) Seconds to wait (1 to 3600)\n"
+		  "}"}},
+	.result = "{...}    (json object) The message, as getmessage shows it\n"
+		  "\n"
+		  "or null    (json null) when the timeout passed",
+	.examples = "p2p-cli waitformessage\n"
+		    "p2p-cli -rpcclienttimeout=0 waitformessage '{\"topic\":\"chat/general\","
+		    "\"timeout\":600}'",
+};
+
 static const struct rpc_spec spec_addnode = {
 	.name = "addnode",
 	.category = "network",
@@ -181,10 +371,13 @@ static const struct rpc_spec spec_getnettotals = {
 	.description = "Returns information about network traffic, including bytes in, bytes "
 		       "out,\n"
 		       "and current system time.",
-	.result = "{                         (json object)\n"
-		  "  \"totalbytesrecv\" : n,   (numeric) Total bytes received\n"
-		  "  \"totalbytessent\" : n,   (numeric) Total bytes sent\n"
-		  "  \"timemillis\" : xxx      (numeric) Current system UNIX epoch time in "
+	.result = "{                          (json object)\n"
+		  "  \"totalbytesrecv\" : n,    (numeric) Total bytes received\n"
+		  "  \"totalbytessent\" : n,    (numeric) Total bytes sent\n"
+		  "  \"totalbytessaved\" : n,   (numeric) Bytes compression kept off the wire, "
+		  "sent and\n"
+		  "                           received (uncompressed minus compressed sizes)\n"
+		  "  \"timemillis\" : xxx       (numeric) Current system UNIX epoch time in "
 		  "milliseconds\n"
 		  "}",
 	.examples = "p2p-cli getnettotals",
@@ -303,7 +496,25 @@ static const struct rpc_spec spec_getpeerinfo = {
 		"    \"malformed\" : n,              (numeric) Known messages dropped as "
 		"malformed\n"
 		"    \"protocol_violations\" : n,    (numeric) Messages ignored as out of place\n"
-		"    \"unknown_messages\" : n        (numeric) Messages with an unknown command\n"
+		"    \"unknown_messages\" : n,       (numeric) Messages with an unknown command\n"
+		"    \"msgs_announced\" : n,         (numeric) Message ids the peer announced to "
+		"us\n"
+		"    \"msgs_requested\" : n,         (numeric) Messages we requested from the "
+		"peer\n"
+		"    \"msgs_received\" : n,          (numeric) Message bodies received from the "
+		"peer\n"
+		"    \"msgs_sent\" : n,              (numeric) Message bodies sent to the peer\n"
+		"    \"msgs_duplicate\" : n,         (numeric) Bodies received that we already "
+		"had\n"
+		"    \"msgs_invalid\" : n,           (numeric) Bodies refused by the sender's "
+		"fault\n"
+		"                                  (malformed, bad signature)\n"
+		"    \"msgs_notfound\" : n,          (numeric) notfound answers received\n"
+		"    \"msgs_unrequested\" : n,       (numeric) Bodies we had not asked for "
+		"(dropped)\n"
+		"    \"msgs_inflight\" : n,          (numeric) Our requests it has not answered "
+		"yet\n"
+		"    \"zlib\" : true|false           (boolean) Whether compression was negotiated\n"
 		"  },\n"
 		"  ...\n"
 		"]",
@@ -335,13 +546,27 @@ static const struct rpc_spec spec_setnetworkactive = {
 
 /* Sorted by category, then name (test_spec checks the order). */
 static const struct rpc_spec *const all_specs[] = {
-	&spec_getrpcinfo,       &spec_help,
-	&spec_logging,          &spec_stop,
-	&spec_uptime,           &spec_setmocktime,
-	&spec_addnode,          &spec_disconnectnode,
-	&spec_getaddednodeinfo, &spec_getconnectioncount,
-	&spec_getnettotals,     &spec_getnetworkinfo,
-	&spec_getpeerinfo,      &spec_ping,
+	&spec_getrpcinfo,
+	&spec_help,
+	&spec_logging,
+	&spec_stop,
+	&spec_uptime,
+	&spec_setmocktime,
+	&spec_decodemessage,
+	&spec_getmessage,
+	&spec_getstoreinfo,
+	&spec_listmessages,
+	&spec_publish,
+	&spec_sendrawmessage,
+	&spec_waitformessage,
+	&spec_addnode,
+	&spec_disconnectnode,
+	&spec_getaddednodeinfo,
+	&spec_getconnectioncount,
+	&spec_getnettotals,
+	&spec_getnetworkinfo,
+	&spec_getpeerinfo,
+	&spec_ping,
 	&spec_setnetworkactive,
 };
 #define N_SPECS (sizeof(all_specs) / sizeof(all_specs[0]))

@@ -345,7 +345,9 @@ static void test_getpeerinfo(void **state)
 		"version,subver,startingheight,relay,conntime,lastsend,lastrecv,bytessent,"
 		"bytesrecv,"
 		"bytessent_per_msg,bytesrecv_per_msg,pingtime,minping,timeoffset,checksum_errors,"
-		"malformed,protocol_violations,unknown_messages";
+		"malformed,protocol_violations,unknown_messages,msgs_announced,msgs_requested,"
+		"msgs_received,msgs_sent,msgs_duplicate,msgs_invalid,msgs_notfound,"
+		"msgs_unrequested,msgs_inflight,zlib";
 	assert_keys(out, keys);
 	assert_keys(in, keys);
 
@@ -365,6 +367,10 @@ static void test_getpeerinfo(void **state)
 	assert_true(num(out, "conntime") <= now && num(out, "conntime") > now - 60);
 	assert_true(num(out, "lastrecv") >= num(out, "conntime"));
 	assert_true(num(out, "lastsend") >= num(out, "conntime"));
+	/* no gossip engine on this node: the message counters read 0; no compression offered */
+	assert_int_equal(
+		num(out, "msgs_announced") + num(out, "msgs_sent") + num(out, "msgs_inflight"), 0);
+	assert_true(json_is_false(json_object_get(out, "zlib")));
 	assert_int_equal(num(out, "checksum_errors") + num(out, "malformed") +
 				 num(out, "protocol_violations") + num(out, "unknown_messages"),
 			 0);
@@ -449,7 +455,8 @@ static void test_getnetworkinfo_and_totals(void **state)
 	json_decref(r);
 
 	r = call_ok(f, "getnettotals", "[]");
-	assert_keys(r, "totalbytesrecv,totalbytessent,timemillis");
+	assert_keys(r, "totalbytesrecv,totalbytessent,totalbytessaved,timemillis");
+	assert_int_equal(num(r, "totalbytessaved"), 0); /* no compression configured */
 	json_t *peers = call_ok(f, "getpeerinfo", "[]");
 	json_int_t recv = 0, sent = 0;
 	for (size_t i = 0; i < json_array_size(peers); i++) {

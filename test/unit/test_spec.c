@@ -134,8 +134,8 @@ static int write_doc(const char *path)
 
 static bool known_category(const char *c)
 {
-	return strcmp(c, "control") == 0 || strcmp(c, "network") == 0 || strcmp(c, "util") == 0 ||
-	       strcmp(c, "hidden") == 0;
+	return strcmp(c, "control") == 0 || strcmp(c, "messages") == 0 ||
+	       strcmp(c, "network") == 0 || strcmp(c, "util") == 0 || strcmp(c, "hidden") == 0;
 }
 
 static void test_table_consistent(void **state)
