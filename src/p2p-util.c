@@ -23,6 +23,7 @@
 #include "util/fs.h"
 #include "util/random.h"
 #include "util/version.h"
+#include "msg/msgjson.h"
 #include "wire/sigmsg.h"
 
 enum util_exit {
@@ -435,74 +436,6 @@ static int cmd_verify(const char *hex)
 	return rc;
 }
 
-/* Set key to v (stolen) in obj; a failure (v NULL, out of memory) clears *ok. */
-static void put(json_t *obj, const char *key, json_t *v, bool *ok)
-{
-	if (json_object_set_new(obj, key, v) != 0)
-		*ok = false;
-}
-
-/* A JSON string of len bytes in hex, or NULL when out of memory. */
-static json_t *hex_json(const uint8_t *data, size_t len)
-{
-	char *hex = malloc(2 * len + 1);
-	json_t *v;
-
-	if (!hex)
-		return NULL;
-	hex_encode(hex, data, len);
-	v = json_stringn(hex, 2 * len);
-	free(hex);
-	return v;
-}
-
-/* The verbose object of getmessage (doc/rpc.md), without received_at; field for field what
- * src/rpc/msg.c builds. Returns NULL when out of memory. */
-static json_t *message_json(const struct sigmsg *m, const uint8_t id[32], size_t size)
-{
-	json_t *o = json_object(), *refs = json_array(), *text = NULL;
-	bool ok = o && refs;
-
-	for (size_t i = 0; ok && i < m->nrefs; i++) {
-		if (json_array_append_new(refs, hex_json(m->refs[i], 32)) != 0)
-			ok = false;
-	}
-	/* The body as text only when it is valid UTF-8 (jansson checks) without a NUL byte, as
-	 * the RPC shows it; body_hex always. */
-	if (m->body_len == 0)
-		text = json_string("");
-	else if (!memchr(m->body, 0, m->body_len))
-		text = json_stringn((const char *)m->body, m->body_len);
-	if (!ok) {
-		json_decref(o);
-		json_decref(refs);
-		json_decref(text);
-		return NULL;
-	}
-	put(o, "id", hex_json(id, 32), &ok);
-	put(o, "version", json_integer(m->version), &ok);
-	put(o, "topic", json_string(m->topic), &ok);
-	put(o, "created_at", json_integer(m->created_at), &ok);
-	put(o, "author", hex_json(m->author, sizeof(m->author)), &ok);
-	put(o, "refs", refs, &ok);
-	if (text)
-		put(o, "body", text, &ok);
-	put(o, "body_hex", hex_json(m->body, m->body_len), &ok);
-	put(o, "size", json_integer((json_int_t)size), &ok);
-	put(o, "pow", json_integer(sigmsg_pow(id)), &ok);
-	/* JSON integers are signed 64-bit: a larger nonce shows as a (rounded) real. */
-	put(o, "nonce",
-	    m->nonce <= (uint64_t)INT64_MAX ? json_integer((json_int_t)m->nonce)
-					    : json_real((double)m->nonce),
-	    &ok);
-	put(o, "sig", hex_json(m->sig, sizeof(m->sig)), &ok);
-	if (!ok) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
 static int cmd_decode(const char *hex)
 {
 	struct sigmsg m;
@@ -514,7 +447,7 @@ static int cmd_decode(const char *hex)
 
 	if (load_message(&m, id, &size, hex) != 0)
 		return UTIL_EXIT_FAILED;
-	o = message_json(&m, id, size);
+	o = sigmsg_json(&m, id, size, -1);
 	text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
 	if (!text) {
 		fputs("error: out of memory\n", stderr);

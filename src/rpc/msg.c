@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "msg/gossip.h"
+#include "msg/msgjson.h"
 #include "msg/store.h"
 #include "msg/validate.h"
 #include "node/context.h"
@@ -53,34 +54,6 @@ static struct gossip *need_gossip(const struct rpc_call *call, struct rpc_error 
 	return call->node->gossip;
 }
 
-/* Set key to v (stolen) in obj; a failure clears *ok (checked once at the end). */
-static void put(json_t *obj, const char *key, json_t *v, bool *ok)
-{
-	if (json_object_set_new(obj, key, v) != 0)
-		*ok = false;
-}
-
-static json_t *finish(json_t *obj, bool ok)
-{
-	if (!ok) {
-		json_decref(obj);
-		return NULL;
-	}
-	return obj;
-}
-
-/* A JSON string of len bytes in hex, or NULL when out of memory. */
-static json_t *hex_json(const uint8_t *data, size_t len)
-{
-	char *hex = malloc(2 * len + 1);
-	if (hex == NULL)
-		return NULL;
-	hex_encode(hex, data, len);
-	json_t *v = json_stringn(hex, 2 * len);
-	free(hex);
-	return v;
-}
-
 /* A 32-byte id from a JSON string of exactly 64 hex characters. Returns 0 or -1. */
 static int parse_id(uint8_t out[32], const json_t *v)
 {
@@ -88,61 +61,6 @@ static int parse_id(uint8_t out[32], const json_t *v)
 	if (s == NULL || json_string_length(v) != 64)
 		return -1;
 	return hex_decode(out, 32, s);
-}
-
-/* The body as a JSON string: only when it is valid UTF-8 (jansson refuses anything else) and
- * holds no NUL byte (which many clients would cut the text at). NULL otherwise. */
-static json_t *body_text(const struct sigmsg *m)
-{
-	if (m->body_len == 0)
-		return json_string("");
-	if (memchr(m->body, 0, m->body_len) != NULL)
-		return NULL;
-	return json_stringn((const char *)m->body, m->body_len);
-}
-
-/* JSON integers are signed 64-bit: a nonce above that range shows as a (rounded) real. */
-static json_t *nonce_json(uint64_t nonce)
-{
-	if (nonce <= (uint64_t)INT64_MAX)
-		return json_integer((json_int_t)nonce);
-	return json_real((double)nonce);
-}
-
-static json_t *refs_json(const struct sigmsg *m)
-{
-	json_t *a = json_array();
-	bool ok = a != NULL;
-	for (size_t i = 0; i < m->nrefs; i++)
-		if (json_array_append_new(a, hex_json(m->refs[i], 32)) != 0)
-			ok = false;
-	return finish(a, ok);
-}
-
-/* The verbose object of doc/messages.md. size is the serialized size; received_at < 0 leaves
- * that field out (decodemessage). Returns NULL when out of memory. */
-static json_t *msg_json(const struct sigmsg *m, const uint8_t id[32], size_t size,
-			int64_t received_at)
-{
-	json_t *o = json_object();
-	bool ok = o != NULL;
-	put(o, "id", hex_json(id, 32), &ok);
-	put(o, "version", json_integer(m->version), &ok);
-	put(o, "topic", json_string(m->topic), &ok);
-	put(o, "created_at", json_integer(m->created_at), &ok);
-	put(o, "author", hex_json(m->author, sizeof(m->author)), &ok);
-	put(o, "refs", refs_json(m), &ok);
-	json_t *text = body_text(m);
-	if (text != NULL)
-		put(o, "body", text, &ok);
-	put(o, "body_hex", hex_json(m->body, m->body_len), &ok);
-	put(o, "size", json_integer((json_int_t)size), &ok);
-	put(o, "pow", json_integer(sigmsg_pow(id)), &ok);
-	put(o, "nonce", nonce_json(m->nonce), &ok);
-	put(o, "sig", hex_json(m->sig, sizeof(m->sig)), &ok);
-	if (received_at >= 0)
-		put(o, "received_at", json_integer(received_at), &ok);
-	return finish(o, ok);
 }
 
 /* The verbose object of a stored message. Returns NULL with err on a record that does not
@@ -157,7 +75,7 @@ static json_t *stored_json(const uint8_t id[32], const uint8_t *raw, size_t len,
 		log_error("message store: the record of %s does not decode", hex);
 		return rpc_fail(err, RPC_DATABASE_ERROR, "Stored message %s does not decode", hex);
 	}
-	json_t *o = msg_json(&m, id, len, received_at);
+	json_t *o = sigmsg_json(&m, id, len, received_at);
 	sigmsg_clear(&m);
 	return o ? o : oom(err);
 }
@@ -194,7 +112,7 @@ static json_t *submit(struct gossip *g, const struct sigmsg *m, const uint8_t id
 	if (db_error)
 		return rpc_fail(err, RPC_DATABASE_ERROR,
 				"Database error: the message was not stored");
-	json_t *out = hex_json(id, 32);
+	json_t *out = json_hex(id, 32);
 	return out ? out : oom(err);
 }
 
@@ -307,7 +225,7 @@ static json_t *rpc_getmessage(struct rpc_call *call, json_t *params, struct rpc_
 	if (verbose) {
 		out = stored_json(id, raw, len, received_at, err);
 	} else {
-		out = hex_json(raw, len);
+		out = json_hex(raw, len);
 		if (out == NULL)
 			oom(err);
 	}
@@ -327,10 +245,12 @@ static json_t *rpc_decodemessage(struct rpc_call *call, json_t *params, struct r
 		struct msg_policy policy = call->node->policy;
 		policy.now = clock_now(&call->node->clock);
 		enum msg_verdict v = msg_validate(&m, id, &policy);
-		out = msg_json(&m, id, size, -1);
+		out = sigmsg_json(&m, id, size, -1);
 		if (out != NULL &&
-		    json_object_set_new(out, "valid", json_string(msg_verdict_name(v))))
-			out = finish(out, false);
+		    json_object_set_new(out, "valid", json_string(msg_verdict_name(v))) != 0) {
+			json_decref(out);
+			out = NULL;
+		}
 	}
 	sigmsg_clear(&m);
 	return out ? out : oom(err);
@@ -381,7 +301,7 @@ static int list_one(void *ctx, const uint8_t id[32], const uint8_t *raw, size_t 
 	int stop = 0;
 	if (c->until_zero && m.created_at > 0) {
 		stop = 1;
-	} else if (json_array_append_new(c->out, msg_json(&m, id, len, received_at)) != 0) {
+	} else if (json_array_append_new(c->out, sigmsg_json(&m, id, len, received_at)) != 0) {
 		c->failed = true;
 		stop = 1;
 	}
@@ -531,7 +451,7 @@ static void waiter_on_message(void *ctx, const struct sigmsg *m, const uint8_t i
 	bytebuf_init(&b, SIGMSG_MAX_SIZE);
 	sigmsg_encode(&b, m);
 	if (bytebuf_ok(&b))
-		w->result = msg_json(m, id, b.len, clock_now(&w->node->clock));
+		w->result = sigmsg_json(m, id, b.len, clock_now(&w->node->clock));
 	bytebuf_free(&b);
 	evtimer_add(w->timer, &now);
 }
