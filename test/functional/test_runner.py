@@ -49,6 +49,7 @@ BASE_SCRIPTS = [
     "feature_nodekey.py",
     "feature_datadir_lock.py",
     "feature_db.py",
+    "feature_durability.py",
     "framework_bip340.py",
     "framework_sigmsg.py",
 ]
