@@ -135,6 +135,9 @@ static void log_corrupt(const uint8_t id[32], const char *what)
 
 /* Read the 'M' record of id and decode it into m (when m is not NULL). Returns 1 with *val (the
  * raw record, caller frees) and *vallen, 0 not found, -1 database error or corrupt record. */
+/* read_msg's result for a record that is there but does not decode. */
+#define READ_CORRUPT (-2)
+
 static int read_msg(struct msgstore *s, const uint8_t id[32], struct sigmsg *m, uint8_t **val,
 		    size_t *vallen)
 {
@@ -151,7 +154,7 @@ static int read_msg(struct msgstore *s, const uint8_t id[32], struct sigmsg *m, 
 		free(*val);
 		*val = NULL;
 		*vallen = 0;
-		return -1;
+		return READ_CORRUPT;
 	}
 	if (!m)
 		sigmsg_clear(&tmp);
@@ -367,7 +370,7 @@ int msgstore_get(struct msgstore *s, const uint8_t id[32], uint8_t **raw, size_t
 	size_t vallen;
 	int r = read_msg(s, id, NULL, &val, &vallen);
 	if (r <= 0)
-		return r;
+		return r < 0 ? -1 : 0;
 	if (received_at)
 		*received_at = record_received_at(val);
 	/* Hand out the message without the received_at in front. */
@@ -418,7 +421,9 @@ static int list_cb(void *ctx, const uint8_t *key, size_t keylen, const uint8_t *
 	int r = read_msg(c->s, id, &m, &rec, &reclen);
 	if (r == 0)
 		log_corrupt(id, "index entry without its message");
-	if (r <= 0)
+	if (r == 0 || r == READ_CORRUPT)
+		return 0; /* logged; the rest of the store stays listable */
+	if (r < 0)
 		return -1;
 	int stop = 0;
 	if (list_match(c, &m)) {
@@ -472,6 +477,7 @@ long msgstore_list(struct msgstore *s, const struct msgstore_query *q, msgstore_
 
 struct collect_ctx {
 	uint8_t ids[PRUNE_BATCH][ID_LEN];
+	uint8_t keys[PRUNE_BATCH][TIME_KEY_LEN]; /* the time index keys */
 	size_t n, want;
 };
 
@@ -484,6 +490,7 @@ static int collect_cb(void *ctx, const uint8_t *key, size_t keylen, const uint8_
 		log_error("message store: time index key of %zu bytes: database corrupt", keylen);
 		return -1;
 	}
+	memcpy(c->keys[c->n], key, TIME_KEY_LEN);
 	memcpy(c->ids[c->n++], key + 1 + TIME_LEN, ID_LEN);
 	return c->n >= c->want ? 1 : 0;
 }
@@ -516,14 +523,26 @@ static long prune_batch(struct msgstore *s, uint64_t end_t, uint64_t max_bytes, 
 		uint8_t *rec;
 		size_t reclen;
 		int r = read_msg(s, c->ids[i], &m, &rec, &reclen);
-		if (r == 0)
-			log_corrupt(c->ids[i], "time index entry without its message");
-		if (r <= 0) {
+		uint8_t key[MSG_KEY_LEN];
+		msg_key(key, c->ids[i]);
+		if (r == 0 || r == READ_CORRUPT) {
+			/* An unattended node must not stop pruning and grow without bound: drop
+			 * what the time index says is expired (logged by read_msg / here). Its
+			 * other index entries cannot be found without the message; listing skips
+			 * them. */
+			if (r == 0)
+				log_corrupt(c->ids[i], "time index entry without its message");
+			db_batch_delete(b, c->keys[i], TIME_KEY_LEN);
+			db_batch_delete(b, key, sizeof(key));
+			if (r == READ_CORRUPT && t.count > 0)
+				t.count--;
+			deleted++;
+			continue;
+		}
+		if (r < 0) {
 			deleted = -1;
 			break;
 		}
-		uint8_t key[MSG_KEY_LEN];
-		msg_key(key, c->ids[i]);
 		db_batch_delete(b, key, sizeof(key));
 		stage_index(b, &m, c->ids[i], false);
 		uint64_t size = reclen - RECEIVED_AT_LEN;
