@@ -12,6 +12,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 
+struct addrman;
 struct args;
 struct connman;
 struct db;
