@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/addrman.h"
 #include "net/netaddr.h"
 #include "net/peer.h"
 
@@ -19,9 +20,14 @@ struct event_base;
 struct evdns_base;
 struct netparams;
 
-/* Outbound slots reserved out of -maxconnections (automatic outbound peers come with the
- * discovery issue: 8 full-relay, 1 feeler, 1 address fetch); the rest is the inbound share. */
+/* Outbound slots reserved out of -maxconnections (8 full-relay, 1 feeler, 1 address fetch);
+ * the rest is the inbound share. */
 #define CONNMAN_OUTBOUND_SLOTS 10
+/* Automatic outbound full-relay connections kept (Bitcoin's 8: enough diversity that an
+ * attacker must control many network groups to surround us). */
+#define CONNMAN_OUTBOUND_FULL 8
+/* Anchors saved at shutdown and dialled first at start-up. */
+#define CONNMAN_MAX_ANCHORS 2
 /* Manual connections (-connect, -addnode, addnode RPC), on top of -maxconnections, as Bitcoin. */
 #define CONNMAN_MAX_MANUAL 8
 /* Entries in the added-node list (-addnode and addnode add); each is a host name to keep
@@ -79,6 +85,25 @@ struct connman_config {
 	size_t max_send_buffer;    /* bytes */
 	int peer_timeout;          /* seconds */
 	bool compression;          /* offer zlib frames (send sendzlib) */
+
+	/* discovery (doc/discovery.md); all optional */
+	struct addrman *addrman;       /* the address book (borrowed); NULL: no automatic outbound,
+					* no address gossip */
+	bool automatic_outbound;       /* fill CONNMAN_OUTBOUND_FULL slots from the book */
+	bool allow_local;              /* regtest: local addresses, loopback grouped per port */
+	int64_t addr_trickle_ms;       /* mean delay of address announcements */
+	bool discover;                 /* learn our address from interfaces and peers */
+	const char *const *externalip; /* our public addresses */
+	size_t nexternalip;
+	const char *const *seednodes; /* -seednode: addr-fetch connections */
+	size_t nseednodes;
+	const char *const *dnsseeds; /* DNS seed names (already chosen by -dnsseed*) */
+	size_t ndnsseeds;
+	bool forcednsseed;
+	const char *const *fixedseeds; /* "ip:port" fallbacks */
+	size_t nfixedseeds;
+	const struct peer_addr *anchors; /* dialled first */
+	size_t nanchors;
 };
 
 struct connman;
@@ -145,5 +170,9 @@ bool connman_active(const struct connman *cm);
 
 /* Send a ping to every established peer now (RPC ping). */
 void connman_ping_all(struct connman *cm);
+
+/* The addresses of up to max outbound full-relay peers, longest connected first (anchors to
+ * save at shutdown). Returns the count. */
+size_t connman_anchors(const struct connman *cm, struct peer_addr *out, size_t max);
 
 #endif

@@ -11,10 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/addrman.h"
 #include "net/netaddr.h"
 #include "wire/messages.h"
 
 struct bufferevent;
+struct rolling_bloom;
 struct connman;
 struct event;
 struct transport;
@@ -28,8 +30,11 @@ enum peer_state {
 };
 
 enum conn_type {
-	CONN_INBOUND, /* they connected to us */
-	CONN_MANUAL,  /* -connect, -addnode, addnode RPC */
+	CONN_INBOUND,       /* they connected to us */
+	CONN_MANUAL,        /* -connect, -addnode, addnode RPC */
+	CONN_OUTBOUND_FULL, /* chosen from the address book; messages and addresses relayed */
+	CONN_FEELER,        /* tests an address, then disconnects */
+	CONN_ADDR_FETCH,    /* -seednode: getaddr, then disconnect */
 };
 
 /* Commands counted separately in bytessent_per_msg / bytesrecv_per_msg; everything else is
@@ -106,6 +111,19 @@ struct peer {
 	int64_t last_useful;  /* node clock when it last gave us a new valid message; 0 never */
 	char disconnect_reason[128];
 	void *app; /* the message handler's per-peer state (owned by it; see net_handler) */
+
+	/* address gossip (addrrelay.c) */
+	bool addr_relay_enabled; /* we send it addresses (it sent sendaddrv2) */
+	bool getaddr_sent;       /* we asked it for addresses */
+	bool getaddr_answered;   /* we answered its getaddr (once per connection) */
+	uint64_t addr_processed, addr_rate_limited;
+	double addr_tokens;               /* token bucket: addresses it may still send us */
+	int64_t addr_tokens_us;           /* clock_mono_us() of the last refill */
+	struct rolling_bloom *addr_known; /* addresses it knows (sent or told) */
+	struct peer_addr *addr_queue;     /* to send, at most ADDR_QUEUE_MAX */
+	size_t naddr_queue;
+	int64_t next_addr_send_us;  /* when the queue is flushed next (monotonic) */
+	int64_t next_self_announce; /* node clock: next announcement of our own address */
 };
 
 /* Queue a message to the peer through its transport. Returns 0, or -1 if the peer is

@@ -35,6 +35,7 @@ struct node {
 	struct event_base *base;
 	struct evdns_base *dns;  /* resolver for -connect/-addnode host names; may be NULL */
 	struct connman *connman; /* peers; NULL until the network starts */
+	struct addrman *addrman; /* the address book; NULL until the network starts */
 	struct db *db;
 	struct msgstore *msgstore; /* messages; NULL until the database is open */
 	struct gossip *gossip;     /* relay engine; NULL when the network is not started */
@@ -50,6 +51,7 @@ struct node {
 	uint8_t node_seckey[32];   /* the node key (secret; wiped at shutdown) */
 	uint8_t node_pubkey[32];   /* its x-only public key */
 	struct event *signals[NODE_NSIGNALS];
+	struct event *save_timer; /* saves the address book periodically */
 	bool shutdown_requested;
 };
 

@@ -16,8 +16,12 @@ struct netparams {
 	uint16_t rpc_port;     /* default -rpcport */
 	bool mocktime_allowed; /* setmocktime accepted */
 	int default_min_pow;   /* -minpow default: leading zero bits a message id needs */
-	int default_relay_delay_ms;   /* -relaydelay default (mean announcement delay) */
-	int inbound_request_delay_ms; /* wait for an outbound announcer before an inbound one */
+	int default_relay_delay_ms;     /* -relaydelay default (mean announcement delay) */
+	int inbound_request_delay_ms;   /* wait for an outbound announcer before an inbound one */
+	int addr_trickle_ms;            /* mean delay of address announcements */
+	bool allow_local;               /* local addresses in the book; loopback grouped per port */
+	const char *const *dns_seeds;   /* NULL-terminated; empty when the network has none */
+	const char *const *fixed_seeds; /* NULL-terminated "ip:port" list (contrib/seeds) */
 };
 
 /* Parameters by name, or NULL for an unknown network. */

@@ -531,6 +531,8 @@ static void on_getdata(struct gossip *g, struct gpeer *gp, const struct inv_entr
 static void h_peer_ready(void *ctx, struct peer *p)
 {
 	struct gossip *g = ctx;
+	if (p->type == CONN_FEELER || p->type == CONN_ADDR_FETCH)
+		return; /* short-lived: no message relay */
 	struct gpeer *gp = calloc(1, sizeof(*gp));
 	if (!gp)
 		return;

@@ -64,6 +64,7 @@ static void peer_free(struct peer *p)
 {
 	if (p->cm->handler.peer_gone)
 		p->cm->handler.peer_gone(p->cm->handler.ctx, p);
+	addrrelay_peer_free(p);
 	if (p->bev)
 		bufferevent_free(p->bev);
 	if (p->process_ev)
@@ -240,6 +241,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		*pp = p->next;
 		cm->npeers--;
+		outbound_peer_closed(cm, p);
 		struct added_node *an = added_for_peer(cm, p->id);
 		if (an) {
 			an->peer_id = 0;
@@ -493,9 +495,12 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct connman *cm = arg;
 	(void)fd;
 	(void)what;
-	int64_t now = clock_now(cm->cfg.clock);
-	for (struct peer *p = cm->peers; p; p = p->next)
+	int64_t now = clock_now(cm->cfg.clock), now_us = clock_mono_us();
+	for (struct peer *p = cm->peers; p; p = p->next) {
 		process_housekeeping(p, now);
+		addrrelay_tick(cm, p, now, now_us);
+	}
+	outbound_tick(cm);
 	if (!cm->active)
 		return;
 	int64_t mono = mono_secs();
@@ -554,9 +559,12 @@ struct connman *connman_new(const struct connman_config *cfg, char *err, size_t 
 	cm->cfg = *cfg;
 	cm->cfg.bind = cm->cfg.connect = cm->cfg.addnode = NULL;
 	cm->cfg.nbind = cm->cfg.nconnect = cm->cfg.naddnode = 0;
+	/* externalip, seednodes, anchors are used by outbound_start only (during connman_start,
+	 * while the caller's lists are alive); dnsseeds and fixedseeds must outlive the manager. */
 	cm->active = true;
 	cm->max_connections = cfg->max_connections;
 	random_bytes(cm->group_key, sizeof(cm->group_key));
+	random_bytes(cm->relay_key, sizeof(cm->relay_key));
 	cm->tick = event_new(cfg->base, -1, EV_PERSIST, tick_cb, cm);
 	cm->reaper = event_new(cfg->base, -1, 0, reap_cb, cm);
 	if (!cm->tick || !cm->reaper) {
@@ -595,6 +603,7 @@ void connman_start(struct connman *cm)
 {
 	struct timeval one = {1, 0};
 	cm->started = true;
+	outbound_start(cm);
 	event_add(cm->tick, &one);
 	tick_cb(-1, 0, cm);
 }
@@ -614,6 +623,7 @@ void connman_free(struct connman *cm)
 		event_free(cm->tick);
 	if (cm->reaper)
 		event_free(cm->reaper);
+	free(cm->getaddr_cache);
 	free(cm);
 }
 

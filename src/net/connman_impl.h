@@ -10,6 +10,23 @@
 #include "net/transport.h"
 
 struct evconnlistener;
+struct evdns_getaddrinfo_request;
+struct wire_addr;
+
+/* Addresses waiting to be announced to one peer (one addrv2 message). */
+#define ADDR_QUEUE_MAX 1000
+/* Candidate local addresses kept (externalip, interfaces, what peers report). */
+#define CONNMAN_MAX_LOCAL 16
+/* Score a candidate needs before we announce it: -externalip and interfaces score high at once,
+ * an address reported by peers needs two of them. */
+#define LOCAL_MIN_SCORE    2
+#define LOCAL_SCORE_MANUAL 100
+#define LOCAL_SCORE_IFACE  10
+
+struct local_addr {
+	struct peer_addr addr;
+	int score;
+};
 
 struct added_node {
 	char name[NETADDR_STRLEN + 192]; /* "host:port" as given */
@@ -39,6 +56,20 @@ struct connman {
 	uint64_t bytes_saved; /* by compression, both directions */
 	struct net_handler handler;
 	int32_t start_height;
+	/* discovery */
+	struct local_addr local[CONNMAN_MAX_LOCAL];
+	size_t nlocal;
+	uint8_t relay_key[16]; /* SipHash key choosing the peers an address is relayed to */
+	struct peer_addr *getaddr_cache;
+	size_t ngetaddr_cache;
+	int64_t getaddr_cache_expiry;
+	int64_t start_mono;       /* seconds */
+	int64_t next_feeler_us;   /* monotonic */
+	int64_t next_outbound_us; /* one automatic connection per second at most */
+	bool dns_queried, fixed_used, seeds_started;
+	int dns_pending;
+	struct peer_addr anchors[CONNMAN_MAX_ANCHORS];
+	size_t nanchors;
 	uint8_t group_key[16]; /* secret SipHash key for eviction's keyed network groups */
 };
 
@@ -48,6 +79,24 @@ struct peer *connman_dial(struct connman *cm, const char *dest, enum conn_type t
 bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce);
 /* Schedule the reaper to free disconnected peers. */
 void connman_schedule_reap(struct connman *cm);
+
+/* Address gossip (addrrelay.c). */
+void addrrelay_peer_ready(struct connman *cm, struct peer *p);
+void addrrelay_peer_free(struct peer *p);
+bool addrrelay_message(struct connman *cm, struct peer *p, const char *cmd, const uint8_t *payload,
+		       size_t len);
+void addrrelay_tick(struct connman *cm, struct peer *p, int64_t now, int64_t now_us);
+void addrrelay_seen_as(struct connman *cm, const struct peer *p, const struct wire_addr *seen);
+void addrrelay_add_local(struct connman *cm, const struct peer_addr *a, int score);
+bool addrrelay_is_local(const struct connman *cm, const struct peer_addr *a);
+
+/* Automatic outbound connections, feelers, seeds, anchors (outbound.c). */
+void outbound_start(struct connman *cm);
+void outbound_tick(struct connman *cm);
+void outbound_peer_ready(struct connman *cm, struct peer *p);
+void outbound_peer_closed(struct connman *cm, struct peer *p);
+/* Dial a book address as the given type. Returns the peer or NULL. */
+struct peer *outbound_dial(struct connman *cm, const struct peer_addr *a, enum conn_type type);
 
 /* Message handling (process.c). */
 void process_frame(struct peer *p, struct net_frame *f);

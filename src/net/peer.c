@@ -43,6 +43,12 @@ const char *conn_type_name(enum conn_type t)
 		return "inbound";
 	case CONN_MANUAL:
 		return "manual";
+	case CONN_OUTBOUND_FULL:
+		return "outbound-full-relay";
+	case CONN_FEELER:
+		return "feeler";
+	case CONN_ADDR_FETCH:
+		return "addr-fetch";
 	}
 	return "?";
 }

@@ -112,6 +112,7 @@ static void handle_version(struct peer *p, const struct net_frame *f)
 	p->start_height = v.start_height;
 	p->relay = v.relay;
 	p->time_offset = v.timestamp - clock_now(p->cm->cfg.clock);
+	addrrelay_seen_as(p->cm, p, &v.addr_recv);
 	if (!p->version_sent && process_send_version(p) != 0)
 		return;
 	peer_send(p, CMD_SENDADDRV2, NULL, 0);
@@ -205,6 +206,8 @@ static void dispatch(struct peer *p, const char *cmd, const uint8_t *payload, si
 			p->malformed++; /* no nesting */
 		else
 			handle_zlib(p, payload, len);
+	} else if (addrrelay_message(p->cm, p, cmd, payload, len)) {
+		/* address gossip */
 	} else if (!h->message || !h->message(h->ctx, p, cmd, payload, len)) {
 		p->unknown_messages++;
 		log_debug(LOG_NET, "peer=%" PRIu64 " unknown command '%s' ignored", p->id, cmd);
@@ -240,7 +243,9 @@ void process_frame(struct peer *p, struct net_frame *f)
 			peer_set_state(p, PEER_ESTABLISHED, "verack received");
 			p->next_ping_time = clock_now(cm->cfg.clock);
 			process_ping(p);
-			if (cm->handler.peer_ready)
+			addrrelay_peer_ready(cm, p);
+			outbound_peer_ready(cm, p);
+			if (p->state == PEER_ESTABLISHED && cm->handler.peer_ready)
 				cm->handler.peer_ready(cm->handler.ctx, p);
 		} else if (strcmp(f->command, CMD_SENDADDRV2) == 0) {
 			p->wants_addrv2 = true;

@@ -24,6 +24,7 @@
 #include "crypto/keys.h"
 #include "msg/gossip.h"
 #include "msg/store.h"
+#include "net/addrman.h"
 #include "net/connman.h"
 #include "node/context.h"
 #include "node/options.h"
@@ -37,10 +38,13 @@
 #include "util/netparams.h"
 #include "util/random.h"
 #include "util/version.h"
+#include "wire/addr.h"
 #include "wire/messages.h"
 
 /* Room for one start-up error message. */
 #define INIT_ERR_LEN 1024
+/* The address book is saved this often (and at shutdown), so a crash loses little of it. */
+#define ADDRMAN_SAVE_INTERVAL (15 * 60)
 /* The node key file holds 64 hex characters and a newline; anything much longer is not ours. */
 #define NODEKEY_FILE_MAX 256
 
@@ -441,15 +445,102 @@ static int start_rpc(struct node *node)
 	return 0;
 }
 
+/* Anchors: the addresses of two outbound peers saved at shutdown ('m' "anchors", BIP155
+ * encoding), dialled first at the next start and then forgotten. */
+static const char ANCHORS_KEY[] = {DB_PREFIX_META, 'a', 'n', 'c', 'h', 'o', 'r', 's'};
+
+static size_t load_anchors(struct node *node, struct peer_addr *out, size_t max)
+{
+	uint8_t *val = NULL;
+	size_t len = 0, n = 0, skipped;
+	struct wire_addrv2 *w = NULL;
+	if (db_get(node->db, ANCHORS_KEY, sizeof(ANCHORS_KEY), &val, &len) != 1)
+		return 0;
+	if (wire_decode_addrv2(&w, &n, &skipped, val, len) != 0) {
+		log_warn("anchors record is malformed; ignored");
+		n = 0;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < max; i++, k++) {
+		memset(&out[k], 0, sizeof(out[k]));
+		out[k].time = w[i].time;
+		out[k].services = w[i].services;
+		out[k].net = w[i].net;
+		memcpy(out[k].addr, w[i].addr, sizeof(out[k].addr));
+		out[k].addrlen = w[i].addrlen;
+		out[k].port = w[i].port;
+	}
+	free(w);
+	free(val);
+	db_delete(node->db, ANCHORS_KEY, sizeof(ANCHORS_KEY), true);
+	if (k)
+		log_info("Loaded %zu anchor addresses", k);
+	return k;
+}
+
+static void save_anchors(struct node *node)
+{
+	struct peer_addr a[CONNMAN_MAX_ANCHORS];
+	size_t n = connman_anchors(node->connman, a, CONNMAN_MAX_ANCHORS);
+	if (n == 0)
+		return;
+	struct wire_addrv2 w[CONNMAN_MAX_ANCHORS];
+	for (size_t i = 0; i < n; i++) {
+		w[i].time = a[i].time;
+		w[i].services = a[i].services;
+		w[i].net = a[i].net;
+		memcpy(w[i].addr, a[i].addr, sizeof(w[i].addr));
+		w[i].addrlen = a[i].addrlen;
+		w[i].port = a[i].port;
+	}
+	struct bytebuf b;
+	bytebuf_init(&b, 1024);
+	wire_encode_addrv2(&b, w, n);
+	if (bytebuf_ok(&b) &&
+	    db_put(node->db, ANCHORS_KEY, sizeof(ANCHORS_KEY), b.data, b.len, true) == 0)
+		log_info("Saved %zu anchor addresses", n);
+	bytebuf_free(&b);
+}
+
+static void save_addrman_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *node = arg;
+	(void)fd;
+	(void)what;
+	if (node->addrman && addrman_save(node->addrman, node->db, false) != 0)
+		log_error("cannot save the address book");
+}
+
+static struct evdns_base *make_resolver(struct node *node)
+{
+	const char *server = args_get_str(node->args, "dnsserver", "");
+	if (server[0] == '\0')
+		return evdns_base_new(node->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	struct evdns_base *dns = evdns_base_new(node->base, 0);
+	if (dns && evdns_base_nameserver_ip_add(dns, server) != 0) {
+		evdns_base_free(dns, 0);
+		init_error("-dnsserver=%s is not an address", server);
+		return NULL;
+	}
+	return dns;
+}
+
 static int start_network(struct node *node)
 {
 	struct args *a = node->args;
 	char err[INIT_ERR_LEN];
 	struct connman_config cfg = {0};
-	node->dns = evdns_base_new(node->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	node->dns = make_resolver(node);
+	if (!node->dns && args_is_set(a, "dnsserver"))
+		return -1;
 	if (!node->dns)
 		log_warn("no DNS resolver (cannot read /etc/resolv.conf): host names in -connect "
 			 "and -addnode will not resolve");
+	if (addrman_load(&node->addrman, node->db, &node->clock, node->params->allow_local) != 0)
+		return init_error("cannot load the address book: %s", db_last_error(node->db));
+	log_info("Address book: %zu addresses", addrman_size(node->addrman));
+	struct peer_addr anchors[CONNMAN_MAX_ANCHORS];
+	size_t nanchors = load_anchors(node, anchors, CONNMAN_MAX_ANCHORS);
 	cfg.base = node->base;
 	cfg.dns = node->dns;
 	cfg.clock = &node->clock;
@@ -467,12 +558,39 @@ static int start_network(struct node *node)
 		(size_t)args_get_int(a, "maxsendbuffer", DEFAULT_MAX_SEND_BUFFER_KB) * 1024;
 	cfg.peer_timeout = (int)args_get_int(a, "peertimeout", DEFAULT_PEER_TIMEOUT);
 	cfg.compression = args_get_bool(a, "compress", true);
+	cfg.addrman = node->addrman;
+	cfg.automatic_outbound = cfg.nconnect == 0;
+	cfg.allow_local = node->params->allow_local;
+	cfg.addr_trickle_ms = node->params->addr_trickle_ms;
+	cfg.nexternalip = args_get_list(a, "externalip", &cfg.externalip);
+	cfg.discover = args_get_bool(a, "discover", cfg.nexternalip == 0) && cfg.listen;
+	cfg.nseednodes = args_get_list(a, "seednode", &cfg.seednodes);
+	if (args_get_bool(a, "dnsseed", true) && cfg.nconnect == 0) {
+		cfg.ndnsseeds = args_get_list(a, "dnsseedhost", &cfg.dnsseeds);
+		if (cfg.ndnsseeds == 0) {
+			cfg.dnsseeds = node->params->dns_seeds;
+			while (cfg.dnsseeds[cfg.ndnsseeds])
+				cfg.ndnsseeds++;
+		}
+	}
+	cfg.forcednsseed = args_get_bool(a, "forcednsseed", false);
+	if (args_get_bool(a, "fixedseeds", true) && cfg.nconnect == 0) {
+		cfg.fixedseeds = node->params->fixed_seeds;
+		while (cfg.fixedseeds[cfg.nfixedseeds])
+			cfg.nfixedseeds++;
+	}
+	cfg.anchors = anchors;
+	cfg.nanchors = nanchors;
 	node->connman = connman_new(&cfg, err, sizeof(err));
 	if (!node->connman)
 		return init_error("%s", err);
 	if (start_gossip(node) != 0)
 		return -1;
 	connman_start(node->connman);
+	node->save_timer = event_new(node->base, -1, EV_PERSIST, save_addrman_cb, node);
+	struct timeval every = {ADDRMAN_SAVE_INTERVAL, 0};
+	if (!node->save_timer || event_add(node->save_timer, &every) != 0)
+		return init_error("cannot start the address book timer");
 	return 0;
 }
 
@@ -515,8 +633,17 @@ static void shutdown_node(struct node *node)
 	node->rpc = NULL;
 	gossip_free(node->gossip);
 	node->gossip = NULL;
+	if (node->connman)
+		save_anchors(node);
 	connman_free(node->connman);
 	node->connman = NULL;
+	if (node->save_timer)
+		event_free(node->save_timer);
+	node->save_timer = NULL;
+	if (node->addrman && addrman_save(node->addrman, node->db, true) != 0)
+		log_error("cannot save the address book");
+	addrman_free(node->addrman);
+	node->addrman = NULL;
 	if (node->dns)
 		evdns_base_free(node->dns, 0);
 	node->dns = NULL;

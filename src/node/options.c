@@ -56,6 +56,29 @@ const struct arg_def node_options[] = {
 	 "Add a node to keep connected to (retried with back-off; see also the addnode RPC). May "
 	 "be repeated.",
 	 "Connections"},
+	{"seednode", ARG_LIST, 0, 0, 0, "<host>[:port]",
+	 "Connect to this node to ask for peer addresses, then disconnect. May be repeated.",
+	 "Connections"},
+	{"dnsseed", ARG_BOOL, 0, 0, 0, NULL,
+	 "Query DNS seeds when the address book is too small (default: 1; regtest has none).",
+	 "Connections"},
+	{"forcednsseed", ARG_BOOL, 0, 0, 0, NULL,
+	 "Query DNS seeds at every start, whatever the address book holds (default: 0).",
+	 "Connections"},
+	{"dnsseedhost", ARG_LIST, 0, 0, 0, "<name>",
+	 "DNS seed to use instead of the network's list. May be repeated.", "Connections"},
+	{"dnsserver", ARG_STRING, 0, 0, 0, "<ip>[:port]",
+	 "DNS server for seeds and host names, instead of /etc/resolv.conf.", "Connections"},
+	{"fixedseeds", ARG_BOOL, 0, 0, 0, NULL,
+	 "Fall back to the compiled-in seed addresses when nothing else worked within 60 seconds "
+	 "(default: 1).",
+	 "Connections"},
+	{"externalip", ARG_LIST, 0, 0, 0, "<ip>[:port]",
+	 "Our public address, announced to peers. May be repeated.", "Connections"},
+	{"discover", ARG_BOOL, 0, 0, 0, NULL,
+	 "Find our public addresses from the network interfaces and from what peers see "
+	 "(default: 1 when listening without -externalip).",
+	 "Connections"},
 	{"maxconnections", ARG_INT, 0, 0, 100000, "<n>",
 	 "Keep at most this many connections; all but " XSTR(
 		 CONNMAN_OUTBOUND_SLOTS) " may be inbound. Manual connections (-connect, -addnode) "
