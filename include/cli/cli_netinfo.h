@@ -16,7 +16,7 @@ char *cli_netinfo_body(void);
  * the errors). now is the current UNIX time in seconds, against which last send, last receive
  * and age are computed. The text is a header line, then one row per peer in getpeerinfo's order:
  *   <->   "in" or "out"
- *   type  connection_type
+ *   type  the short connection type (in, full, manual, feeler, fetch)
  *   ping  pingtime in milliseconds, "." when none yet
  *   send  seconds since lastsend, recv: since lastrecv
  *   age   minutes since conntime

@@ -77,6 +77,29 @@ static void cell_since(char *cell, const json_t *v, int64_t now, int64_t unit)
 		snprintf(cell, NETINFO_CELL, NONE);
 }
 
+/* The type column: connection_type in short (doc/discovery.md); a type this version does not
+ * know is shown as the node names it. */
+static void cell_type(char *cell, const json_t *v)
+{
+	static const char *const short_names[][2] = {
+		{"inbound", "in"},    {"outbound-full-relay", "full"}, {"manual", "manual"},
+		{"feeler", "feeler"}, {"addr-fetch", "fetch"},
+	};
+	const char *type = json_string_value(v);
+
+	if (!type) {
+		snprintf(cell, NETINFO_CELL, NONE);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(short_names) / sizeof(short_names[0]); i++) {
+		if (strcmp(type, short_names[i][0]) == 0) {
+			type = short_names[i][1];
+			break;
+		}
+	}
+	snprintf(cell, NETINFO_CELL, "%s", type);
+}
+
 static void fill_row(struct row *r, const json_t *peer, int64_t now)
 {
 	const json_t *inbound = json_object_get(peer, "inbound");
@@ -86,7 +109,7 @@ static void fill_row(struct row *r, const json_t *peer, int64_t now)
 		 !json_is_boolean(inbound) ? NONE
 		 : json_is_true(inbound)   ? "in"
 					   : "out");
-	cell_text(r->cell[COL_TYPE], json_object_get(peer, "connection_type"));
+	cell_type(r->cell[COL_TYPE], json_object_get(peer, "connection_type"));
 	if (json_is_number(ping))
 		snprintf(r->cell[COL_PING], NETINFO_CELL, "%.1f", json_number_value(ping) * 1000);
 	else

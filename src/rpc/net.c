@@ -1,18 +1,21 @@
 /* RPC commands of the "network" category: getnetworkinfo, getpeerinfo, getconnectioncount,
- * getnettotals, ping, addnode, getaddednodeinfo, disconnectnode, setnetworkactive. Their
- * arguments and help text are in rpc/spec.c; doc/protocol.md ("Connection options and their RPC
- * view") fixes their shapes.
+ * getnettotals, ping, addnode, getaddednodeinfo, disconnectnode, setnetworkactive, and the
+ * address-book commands getnodeaddresses, getaddrmaninfo and addpeeraddress (hidden, regtest).
+ * Their arguments and help text are in rpc/spec.c; doc/protocol.md ("Connection options and
+ * their RPC view") and doc/discovery.md ("RPC") fix their shapes.
  *
- * They read the connection manager (node->connman) and its peers, and getpeerinfo the gossip
- * engine's per-peer message counters (node->gossip). A node built without a network
- * (node->connman NULL) answers every command but getnetworkinfo with RPC_CLIENT_P2P_DISABLED,
- * as Bitcoin Core does. */
+ * They read the connection manager (node->connman) and its peers, getpeerinfo the gossip
+ * engine's per-peer message counters (node->gossip), and the address-book commands the book
+ * (node->addrman). A node built without a network (node->connman or node->addrman NULL)
+ * answers every command but getnetworkinfo with RPC_CLIENT_P2P_DISABLED, as Bitcoin Core
+ * does. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "msg/gossip.h"
+#include "net/addrman.h"
 #include "net/connman.h"
 #include "net/netaddr.h"
 #include "net/peer.h"
@@ -34,18 +37,35 @@ static const struct {
 	{NODE_MSGSTORE, "MSGSTORE"},
 };
 
+/* Most addresses getnodeaddresses returns (doc/discovery.md): 2,500 entries are about 250 kB
+ * of JSON, and more than a client needs to find peers. */
+#define GETNODEADDRESSES_MAX 2500
+
 static json_t *oom(struct rpc_error *err)
 {
 	return rpc_fail(err, RPC_INTERNAL_ERROR, "Out of memory");
+}
+
+static json_t *p2p_disabled(struct rpc_error *err)
+{
+	return rpc_fail(err, RPC_CLIENT_P2P_DISABLED,
+			"Error: Peer-to-peer functionality missing or disabled");
 }
 
 /* The connection manager, or NULL after filling err when the node has no network. */
 static struct connman *need_connman(const struct rpc_call *call, struct rpc_error *err)
 {
 	if (call->node->connman == NULL)
-		rpc_fail(err, RPC_CLIENT_P2P_DISABLED,
-			 "Error: Peer-to-peer functionality missing or disabled");
+		p2p_disabled(err);
 	return call->node->connman;
+}
+
+/* The address book, or NULL after filling err when the node has no network. */
+static struct addrman *need_addrman(const struct rpc_call *call, struct rpc_error *err)
+{
+	if (call->node->addrman == NULL)
+		p2p_disabled(err);
+	return call->node->addrman;
 }
 
 /* Set key to v (stolen) in obj. A failure (obj or v NULL, out of memory) clears *ok, so a
@@ -172,6 +192,9 @@ static json_t *peer_json(const struct peer *p, const struct gossip *g, int64_t n
 	put(o, "protocol_violations", json_integer(p->protocol_violations), &ok);
 	put(o, "unknown_messages", json_integer(p->unknown_messages), &ok);
 	put_msg_stats(o, g, p, &ok);
+	put(o, "addr_relay_enabled", json_boolean(p->addr_relay_enabled), &ok);
+	put(o, "addr_processed", json_integer((json_int_t)p->addr_processed), &ok);
+	put(o, "addr_rate_limited", json_integer((json_int_t)p->addr_rate_limited), &ok);
 	put(o, "zlib", json_boolean(p->zlib_ok), &ok);
 	return finish(o, ok);
 }
@@ -414,13 +437,125 @@ static json_t *rpc_getnetworkinfo(struct rpc_call *call, json_t *params, struct 
 	return o ? o : oom(err);
 }
 
+/* One getnodeaddresses entry. */
+static json_t *node_address_json(const struct peer_addr *a)
+{
+	char host[PEER_ADDR_STRLEN];
+	peer_addr_format_host(a, host, sizeof(host));
+	return json_pack("{s:I, s:I, s:s, s:i, s:s}", "time", (json_int_t)a->time, "services",
+			 (json_int_t)a->services, "address", host, "port", (int)a->port, "network",
+			 peer_net_name(a->net));
+}
+
+static json_t *rpc_getnodeaddresses(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	const json_t *jcount = json_array_get(params, 0);
+	const char *network = json_string_value(json_array_get(params, 1));
+	json_int_t count = json_is_integer(jcount) ? json_integer_value(jcount) : 1;
+	if (count < 0)
+		return rpc_fail(err, RPC_INVALID_PARAMETER, "Address count out of range");
+	if (count == 0 || count > GETNODEADDRESSES_MAX)
+		count = GETNODEADDRESSES_MAX;
+	uint32_t nets = ADDRMAN_NETS_ALL;
+	if (network != NULL) {
+		uint8_t net = peer_net_from_name(network);
+		if (net == 0)
+			return rpc_fail(err, RPC_INVALID_PARAMETER, "Network not recognized: %s",
+					network);
+		nets = ADDRMAN_NET_BIT(net);
+	}
+	struct addrman *am = need_addrman(call, err);
+	if (am == NULL)
+		return NULL;
+	struct peer_addr *addrs = malloc((size_t)count * sizeof(*addrs));
+	json_t *out = json_array();
+	if (addrs == NULL || out == NULL) {
+		free(addrs);
+		json_decref(out);
+		return oom(err);
+	}
+	size_t n = addrman_get_addresses(am, addrs, (size_t)count, 0, nets);
+	bool ok = true;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(out, node_address_json(&addrs[i])) != 0)
+			ok = false;
+	free(addrs);
+	out = finish(out, ok);
+	return out ? out : oom(err);
+}
+
+/* {"new", "tried", "total"} of network net (0: all networks). */
+static json_t *addrman_counts_json(const struct addrman *am, uint8_t net)
+{
+	size_t new_count, tried_count;
+	addrman_counts(am, net, &new_count, &tried_count);
+	return json_pack("{s:I, s:I, s:I}", "new", (json_int_t)new_count, "tried",
+			 (json_int_t)tried_count, "total", (json_int_t)(new_count + tried_count));
+}
+
+static json_t *rpc_getaddrmaninfo(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	(void)params;
+	static const uint8_t nets[] = {PEER_NET_IPV4, PEER_NET_IPV6, PEER_NET_TORV3, PEER_NET_I2P,
+				       PEER_NET_CJDNS};
+	const struct addrman *am = need_addrman(call, err);
+	if (am == NULL)
+		return NULL;
+	json_t *out = json_object();
+	bool ok = out != NULL;
+	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+		put(out, peer_net_name(nets[i]), addrman_counts_json(am, nets[i]), &ok);
+	put(out, "all_networks", addrman_counts_json(am, 0), &ok);
+	out = finish(out, ok);
+	return out ? out : oom(err);
+}
+
+static json_t *rpc_addpeeraddress(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	const struct node *node = call->node;
+	if (!node->params->mocktime_allowed)
+		return rpc_fail(err, RPC_MISC_ERROR,
+				"addpeeraddress is for regression testing (-regtest mode) only");
+	const char *address = json_string_value(json_array_get(params, 0));
+	json_int_t port = json_integer_value(json_array_get(params, 1));
+	bool tried = json_is_true(json_array_get(params, 2));
+	/* The source, as if a peer at 127.0.0.1 had told us (doc/discovery.md). */
+	const struct peer_addr source = {
+		.net = PEER_NET_IPV4, .addr = {127, 0, 0, 1}, .addrlen = 4};
+	struct peer_addr a;
+	/* The port is its own argument: an address that carries one (parsed port not 0) is
+	 * refused rather than silently changed. */
+	if (peer_addr_parse(&a, address, 0) != 0 || a.port != 0)
+		return rpc_fail(err, RPC_INVALID_PARAMETER, "Invalid address: %s", address);
+	if (port < 1 || port > UINT16_MAX)
+		return rpc_fail(err, RPC_INVALID_PARAMETER, "Invalid port: %lld", (long long)port);
+	struct addrman *am = need_addrman(call, err);
+	if (am == NULL)
+		return NULL;
+	a.port = (uint16_t)port;
+	a.time = (uint32_t)clock_now(&node->clock);
+	a.services = NODE_MSGSTORE;
+	bool success = addrman_add(am, &a, 1, &source, 0) > 0;
+	if (success && tried) {
+		/* A collision leaves the address in new, waiting for a feeler: not what was asked
+		 * for. */
+		enum addrman_good_result g = addrman_good(am, &a);
+		success = g == ADDRMAN_GOOD_MOVED || g == ADDRMAN_GOOD_ALREADY;
+	}
+	json_t *out = json_pack("{s:b}", "success", success);
+	return out ? out : oom(err);
+}
+
 const struct rpc_method rpc_network_methods[] = {
 	{"addnode", rpc_addnode},
+	{"addpeeraddress", rpc_addpeeraddress},
 	{"disconnectnode", rpc_disconnectnode},
 	{"getaddednodeinfo", rpc_getaddednodeinfo},
+	{"getaddrmaninfo", rpc_getaddrmaninfo},
 	{"getconnectioncount", rpc_getconnectioncount},
 	{"getnettotals", rpc_getnettotals},
 	{"getnetworkinfo", rpc_getnetworkinfo},
+	{"getnodeaddresses", rpc_getnodeaddresses},
 	{"getpeerinfo", rpc_getpeerinfo},
 	{"ping", rpc_ping},
 	{"setnetworkactive", rpc_setnetworkactive},

@@ -92,6 +92,32 @@ static const struct rpc_spec spec_uptime = {
 	.examples = "p2p-cli uptime",
 };
 
+static const struct rpc_spec spec_addpeeraddress = {
+	.name = "addpeeraddress",
+	.category = "hidden",
+	.description =
+		"Add an address to the address book, as if a peer at 127.0.0.1 had told us of "
+		"it\n"
+		"(-regtest only; for tests). Its time is now and its services MSGSTORE.",
+	.args = {{"address", RPC_T_STR, false, NULL,
+		  "The IP address (IPv4 or IPv6, without brackets), Tor v3 .onion or I2P .b32.i2p\n"
+		  "name of the peer, without a port. Error -8 when it is not one"},
+		 {"port", RPC_T_INT, false, NULL,
+		  "The port of the peer (1 to 65535; error -8 otherwise)"},
+		 {"tried", RPC_T_BOOL, true, "false",
+		  "If true, also mark the address as tried (as after a successful connection)"}},
+	.result = "{                          (json object)\n"
+		  "  \"success\" : true|false   (boolean) Whether the address was added: false "
+		  "when\n"
+		  "                           the book refused it (already there, its slot "
+		  "taken)\n"
+		  "                           or, with tried, when its tried slot holds another\n"
+		  "                           address (it then stays in new)\n"
+		  "}",
+	.examples = "p2p-cli -regtest addpeeraddress \"1.2.3.4\" 29733\n"
+		    "p2p-cli -regtest addpeeraddress \"1.2.3.4\" 29733 true",
+};
+
 static const struct rpc_spec spec_setmocktime = {
 	.name = "setmocktime",
 	.category = "hidden",
@@ -356,6 +382,28 @@ static const struct rpc_spec spec_getaddednodeinfo = {
 		    "p2p-cli getaddednodeinfo",
 };
 
+static const struct rpc_spec spec_getaddrmaninfo = {
+	.name = "getaddrmaninfo",
+	.category = "network",
+	.description = "Provides information about the node's address book: the number of "
+		       "addresses\n"
+		       "in its \"new\" and \"tried\" tables, per network and in all.",
+	.result = "{                        (json object) keyed by network\n"
+		  "  \"network\" : {          (json object) ipv4, ipv6, onion, i2p, cjdns, and "
+		  "all_networks\n"
+		  "                         for the whole book\n"
+		  "    \"new\" : n,           (numeric) addresses in the new table, never "
+		  "connected to\n"
+		  "    \"tried\" : n,         (numeric) addresses in the tried table, connected "
+		  "to\n"
+		  "                         at least once\n"
+		  "    \"total\" : n          (numeric) new + tried\n"
+		  "  },\n"
+		  "  ...\n"
+		  "}",
+	.examples = "p2p-cli getaddrmaninfo",
+};
+
 static const struct rpc_spec spec_getconnectioncount = {
 	.name = "getconnectioncount",
 	.category = "network",
@@ -420,6 +468,40 @@ static const struct rpc_spec spec_getnetworkinfo = {
 	.examples = "p2p-cli getnetworkinfo",
 };
 
+static const struct rpc_spec spec_getnodeaddresses = {
+	.name = "getnodeaddresses",
+	.category = "network",
+	.description = "Return addresses from the node's address book, chosen at random among "
+		       "those\n"
+		       "that are not too old and have not failed too often. They can be used to "
+		       "find\n"
+		       "new peers; the book may know more addresses than are returned.",
+	.args = {{"count", RPC_T_INT, true, "1",
+		  "The most addresses to return, at most 2500; 0 returns all that qualify\n"
+		  "(again at most 2500). A negative count is error -8"},
+		 {"network", RPC_T_STR, true, "all networks",
+		  "Return only addresses of this network: ipv4, ipv6, onion, i2p or cjdns\n"
+		  "(error -8 for any other name)"}},
+	.result = "[                         (json array)\n"
+		  "  {                       (json object)\n"
+		  "    \"time\" : xxx,         (numeric) The UNIX epoch time the address was "
+		  "last heard of\n"
+		  "                          as online\n"
+		  "    \"services\" : n,       (numeric) The service bits it announced\n"
+		  "    \"address\" : \"str\",    (string) The address (IP without brackets, "
+		  ".onion or\n"
+		  "                          .b32.i2p name)\n"
+		  "    \"port\" : n,           (numeric) The port\n"
+		  "    \"network\" : \"str\"     (string) The network: ipv4, ipv6, onion, i2p or "
+		  "cjdns\n"
+		  "  },\n"
+		  "  ...\n"
+		  "]",
+	.examples = "p2p-cli getnodeaddresses 8\n"
+		    "p2p-cli getnodeaddresses 0 \"ipv6\"\n"
+		    "p2p-cli -named getnodeaddresses network=onion count=12",
+};
+
 static const struct rpc_spec spec_getpeerinfo = {
 	.name = "getpeerinfo",
 	.category = "network",
@@ -440,8 +522,9 @@ static const struct rpc_spec spec_getpeerinfo = {
 		"                                  is being resolved)\n"
 		"    \"inbound\" : true|false,       (boolean) Inbound (true) or Outbound "
 		"(false)\n"
-		"    \"connection_type\" : \"str\",    (string) Type of connection: inbound, "
-		"manual\n"
+		"    \"connection_type\" : \"str\",    (string) Type of connection: "
+		"outbound-full-relay,\n"
+		"                                  manual, feeler, addr-fetch, inbound\n"
 		"    \"state\" : \"str\",              (string) Connection state: connecting, "
 		"await_version,\n"
 		"                                  await_verack, established, disconnecting\n"
@@ -514,6 +597,15 @@ static const struct rpc_spec spec_getpeerinfo = {
 		"(dropped)\n"
 		"    \"msgs_inflight\" : n,          (numeric) Our requests it has not answered "
 		"yet\n"
+		"    \"addr_relay_enabled\" : true|false, (boolean) Whether we relay addresses "
+		"to the peer\n"
+		"                                  (it sent sendaddrv2)\n"
+		"    \"addr_processed\" : n,         (numeric) Addresses from the peer that we "
+		"processed\n"
+		"                                  (not rate-limited)\n"
+		"    \"addr_rate_limited\" : n,      (numeric) Addresses from the peer dropped by "
+		"the rate\n"
+		"                                  limit (0.1 per second, burst 1000)\n"
 		"    \"zlib\" : true|false           (boolean) Whether compression was negotiated\n"
 		"  },\n"
 		"  ...\n"
@@ -551,6 +643,7 @@ static const struct rpc_spec *const all_specs[] = {
 	&spec_logging,
 	&spec_stop,
 	&spec_uptime,
+	&spec_addpeeraddress,
 	&spec_setmocktime,
 	&spec_decodemessage,
 	&spec_getmessage,
@@ -562,9 +655,11 @@ static const struct rpc_spec *const all_specs[] = {
 	&spec_addnode,
 	&spec_disconnectnode,
 	&spec_getaddednodeinfo,
+	&spec_getaddrmaninfo,
 	&spec_getconnectioncount,
 	&spec_getnettotals,
 	&spec_getnetworkinfo,
+	&spec_getnodeaddresses,
 	&spec_getpeerinfo,
 	&spec_ping,
 	&spec_setnetworkactive,

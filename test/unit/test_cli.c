@@ -312,9 +312,9 @@ static const char net_reply[] =
 	"{\"result\":{\"connections\":2,\"localaddresses\":[{\"address\":\"127.0.0.1\","
 	"\"port\":29734},{\"address\":\"::\",\"port\":29734}]},\"error\":null,\"id\":1}";
 static const char table[] =
-	"<->  type     ping  send  recv  age  id  address              version\n"
-	"out  manual   12.3     2    10    5   1  127.0.0.1:29733      /p2pd:0.1.0/\n"
-	"in   inbound     .     0     .    0  12  [2001:db8::1]:41000  \n"
+	"<->  type    ping  send  recv  age  id  address              version\n"
+	"out  manual  12.3     2    10    5   1  127.0.0.1:29733      /p2pd:0.1.0/\n"
+	"in   in         .     0     .    0  12  [2001:db8::1]:41000  \n"
 	"\n"
 	"peers: in 1, out 1, total 2\n"
 	"local addresses: 127.0.0.1:29734, [::]:29734\n";
@@ -338,6 +338,30 @@ static void test_netinfo(void **state)
 	expect(netinfo_at(200, body, T), CLI_EXIT_OK, table, NULL);
 	snprintf(body, sizeof(body), "[%s,%s]", net_reply, peers_reply);
 	expect(netinfo_at(200, body, T), CLI_EXIT_OK, table, NULL);
+
+	/* The type column shortens every connection type (doc/discovery.md); one it does not
+	 * know is shown as it came, a missing one as ".". */
+	snprintf(body, sizeof(body),
+		 "[{\"result\":[{\"id\":2,\"inbound\":false,"
+		 "\"connection_type\":\"outbound-full-relay\"},"
+		 "{\"id\":3,\"inbound\":false,\"connection_type\":\"feeler\"},"
+		 "{\"id\":4,\"inbound\":false,\"connection_type\":\"addr-fetch\"},"
+		 "{\"id\":5,\"inbound\":false,\"connection_type\":\"block-relay-only\"},"
+		 "{\"id\":6,\"inbound\":true,\"connection_type\":\"inbound\"},"
+		 "{\"id\":7,\"inbound\":true}],\"error\":null,\"id\":0},%s]",
+		 net_reply);
+	expect(netinfo_at(200, body, T), CLI_EXIT_OK,
+	       "<->  type              ping  send  recv  age  id  address  version\n"
+	       "out  full                 .     .     .    .   2  .        .\n"
+	       "out  feeler               .     .     .    .   3  .        .\n"
+	       "out  fetch                .     .     .    .   4  .        .\n"
+	       "out  block-relay-only     .     .     .    .   5  .        .\n"
+	       "in   in                   .     .     .    .   6  .        .\n"
+	       "in   .                    .     .     .    .   7  .        .\n"
+	       "\n"
+	       "peers: in 2, out 4, total 6\n"
+	       "local addresses: 127.0.0.1:29734, [::]:29734\n",
+	       NULL);
 
 	/* No peers, no listening address; the header still says what the columns are. */
 	snprintf(body, sizeof(body),

@@ -314,6 +314,9 @@ static void test_p2p_disabled(void **state)
 		{"getaddednodeinfo", "[]"},
 		{"disconnectnode", "[\"127.0.0.1:1\"]"},
 		{"setnetworkactive", "[true]"},
+		{"getnodeaddresses", "[]"},
+		{"getaddrmaninfo", "[]"},
+		{"addpeeraddress", "[\"1.2.3.4\",9733]"},
 	};
 	f->node.connman = NULL;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
@@ -347,7 +350,8 @@ static void test_getpeerinfo(void **state)
 		"bytessent_per_msg,bytesrecv_per_msg,pingtime,minping,timeoffset,checksum_errors,"
 		"malformed,protocol_violations,unknown_messages,msgs_announced,msgs_requested,"
 		"msgs_received,msgs_sent,msgs_duplicate,msgs_invalid,msgs_notfound,"
-		"msgs_unrequested,msgs_inflight,zlib";
+		"msgs_unrequested,msgs_inflight,addr_relay_enabled,addr_processed,"
+		"addr_rate_limited,zlib";
 	assert_keys(out, keys);
 	assert_keys(in, keys);
 
@@ -371,6 +375,9 @@ static void test_getpeerinfo(void **state)
 	assert_int_equal(
 		num(out, "msgs_announced") + num(out, "msgs_sent") + num(out, "msgs_inflight"), 0);
 	assert_true(json_is_false(json_object_get(out, "zlib")));
+	/* address gossip: both sides sent sendaddrv2; no addresses came */
+	assert_true(json_is_boolean(json_object_get(out, "addr_relay_enabled")));
+	assert_int_equal(num(out, "addr_processed") + num(out, "addr_rate_limited"), 0);
 	assert_int_equal(num(out, "checksum_errors") + num(out, "malformed") +
 				 num(out, "protocol_violations") + num(out, "unknown_messages"),
 			 0);
@@ -412,6 +419,27 @@ static void test_getpeerinfo(void **state)
 	assert_string_equal(str(in, "addrbind"), a_listen);
 	assert_true(json_is_true(json_object_get(in, "inbound")));
 	assert_string_equal(str(in, "connection_type"), "inbound");
+	json_decref(r);
+
+	/* the address counters are the peer's own (net/ counts them; set here to tell them
+	 * apart) */
+	struct peer *a_in = NULL;
+	for (struct peer *p = connman_peers(f->node.connman); p; p = p->next)
+		if (p->type == CONN_INBOUND)
+			a_in = p;
+	assert_non_null(a_in);
+	a_in->addr_processed = 1234;
+	a_in->addr_rate_limited = 56;
+	a_in->addr_relay_enabled = false;
+	r = call_ok(f, "getpeerinfo", "[]");
+	in = json_array_get(r, 1);
+	assert_int_equal(num(in, "addr_processed"), 1234);
+	assert_int_equal(num(in, "addr_rate_limited"), 56);
+	assert_true(json_is_false(json_object_get(in, "addr_relay_enabled")));
+	a_in->addr_relay_enabled = true;
+	json_decref(r);
+	r = call_ok(f, "getpeerinfo", "[]");
+	assert_true(json_is_true(json_object_get(json_array_get(r, 1), "addr_relay_enabled")));
 	json_decref(r);
 
 	/* ping: outstanding pings show as pingwait until the pongs come */
