@@ -11,6 +11,7 @@ addresses. Run from the repository root:
 
 import ipaddress
 import os
+import subprocess
 import sys
 
 NETWORKS = ["main", "testnet"]
@@ -46,6 +47,8 @@ def main():
             for s in seeds:
                 f.write('\t"%s",\n' % s)
             f.write("\tNULL,\n};\n")
+        # keep the output as clang-format writes it, so check-style stays quiet
+        subprocess.run(["clang-format", "-i", out], check=False)
         print("%s: %d seeds" % (out, len(seeds)))
     return 0
 
