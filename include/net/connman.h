@@ -12,9 +12,11 @@
 #include <stdint.h>
 
 #include "net/addrman.h"
+#include "net/banman.h"
 #include "net/netaddr.h"
 #include "net/peer.h"
 
+struct banman;
 struct clock;
 struct event_base;
 struct evdns_base;
@@ -33,7 +35,9 @@ struct netparams;
 /* Entries in the added-node list (-addnode and addnode add); each is a host name to keep
  * connected, so a handful is plenty. */
 #define CONNMAN_MAX_ADDED 32
-/* Listening sockets (-bind entries). */
+/* -whitelist entries kept. */
+#define CONNMAN_MAX_WHITELIST 64
+/* Listening sockets (-bind and -whitebind entries). */
 #define CONNMAN_MAX_LISTEN 16
 /* File descriptors kept free for the database, the RPC server, logs and DNS. */
 #define CONNMAN_RESERVED_FDS 160
@@ -64,6 +68,21 @@ struct net_handler {
 			size_t len);
 	/* The peer's send buffer drained below half of -maxsendbuffer: it can take more. */
 	void (*peer_writable)(void *ctx, struct peer *p);
+};
+
+/* Permissions (-whitelist, -whitebind; doc/scoring.md "Permissions"). */
+enum net_perm {
+	NET_PERM_NOBAN = 1u << 0, /* never discouraged */
+	NET_PERM_ADDR = 1u << 1,  /* addrv2 entries not rate limited */
+	NET_PERM_RELAY = 1u << 2, /* announcements, requests and bytes not rate limited */
+};
+/* Parse "[perm,perm@]rest" (perms: noban, addr, relay, all; none given: noban). Fills *flags
+ * and *rest (the part after '@'). Returns 0, or -1 with err for an unknown permission. */
+int net_perm_parse(const char *s, unsigned *flags, const char **rest, char *err, size_t errlen);
+
+struct net_whitelist {
+	struct subnet subnet;
+	unsigned flags; /* enum net_perm */
 };
 
 struct connman_config {
@@ -104,6 +123,11 @@ struct connman_config {
 	size_t nfixedseeds;
 	const struct peer_addr *anchors; /* dialled first */
 	size_t nanchors;
+	struct banman *banman;                 /* bans and discouragement (borrowed); may be NULL */
+	const struct net_whitelist *whitelist; /* -whitelist entries (copied) */
+	size_t nwhitelist;
+	const char *const *whitebind; /* -whitebind "[perms@]addr[:port]": extra listeners */
+	size_t nwhitebind;
 };
 
 struct connman;

@@ -13,6 +13,7 @@
 
 #include "net/addrman.h"
 #include "net/netaddr.h"
+#include "net/scoring.h"
 #include "wire/messages.h"
 
 struct bufferevent;
@@ -103,8 +104,14 @@ struct peer {
 	int64_t last_ping_us;   /* latest round trip, -1 when none yet */
 	int64_t min_ping_us;    /* smallest round trip, -1 when none yet */
 
-	/* misbehaviour counters (scored by the peer-scoring issue) */
+	/* misbehaviour counters (net/scoring.h gives each its points) */
 	uint32_t checksum_errors, malformed, protocol_violations, unknown_messages;
+	double misbehaviour; /* points at misbehaviour_us; read with peer_misbehaviour() */
+	int64_t misbehaviour_us;
+	uint32_t offences[OFF_COUNT]; /* per enum offence */
+	bool noban;                   /* never discouraged (-whitelist / -whitebind noban) */
+	unsigned perms;               /* enum net_perm of the connection */
+	bool discouraged;             /* its address was discouraged when it connected */
 
 	bool send_paused;     /* our send buffer to it is over -maxsendbuffer: not served */
 	int64_t connected_us; /* clock_mono_us() at connection (eviction: age) */

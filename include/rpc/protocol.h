@@ -22,6 +22,7 @@ enum rpc_error_code {
 	RPC_METHOD_DEPRECATED = -32,     /* the method was removed */
 	/* P2P client errors */
 	RPC_CLIENT_NOT_CONNECTED = -9,          /* the node is not connected to the network */
+	RPC_CLIENT_INVALID_IP_OR_SUBNET = -30,  /* setban remove of a subnet that is not banned */
 	RPC_CLIENT_NODE_ALREADY_ADDED = -23,    /* addnode add of a node already in the list */
 	RPC_CLIENT_NODE_NOT_ADDED = -24,        /* the node is not in the added-node list */
 	RPC_CLIENT_NODE_NOT_CONNECTED = -29,    /* disconnectnode: no such connected peer */

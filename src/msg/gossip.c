@@ -24,13 +24,28 @@
 #include "msg/verify.h"
 #include "net/connman.h"
 #include "net/peer.h"
+#include "net/scoring.h"
 #include "util/bloom.h"
 #include "util/bytes.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/random.h"
+#include "util/tokenbucket.h"
 #include "wire/frame.h"
 #include "wire/inv.h"
+
+/* Per-peer rate limits (doc/scoring.md "Rate limits"). An honest peer relays what the network
+ * produces: at the ~100 messages/s a node can verify on one core, 100 announced ids and 100
+ * requests per second, bursts of 5,000 (one full inv/getdata batch of a catching-up peer), and
+ * 4 MiB/s of message bodies (burst 8 MiB). Beyond them items are dropped; every
+ * FLOOD_PENALTY_ITEMS dropped cost one OFF_FLOOD. */
+#define PEER_INV_RATE       100.0
+#define PEER_INV_BURST      5000.0
+#define PEER_GETDATA_RATE   100.0
+#define PEER_GETDATA_BURST  5000.0
+#define PEER_BYTES_RATE     (4.0 * 1024 * 1024)
+#define PEER_BYTES_BURST    (8.0 * 1024 * 1024)
+#define FLOOD_PENALTY_ITEMS 1000
 
 /* False-positive rate of the per-peer known filter: a false positive only means one peer does
  * not get one announcement from us (it will hear it from others). */
@@ -50,7 +65,11 @@ struct gpeer {
 				  * are still welcome); at most GOSSIP_MAX_REQUESTED_PER_PEER */
 	uint8_t (*serveq)[32];   /* requested ids to serve, from serve_head */
 	size_t serve_head, nserveq, capserveq;
-	size_t tracked; /* fetch entries listing this peer as announcer */
+	size_t tracked;                 /* fetch entries listing this peer as announcer */
+	struct token_bucket inv_tb;     /* announced ids it may send us */
+	struct token_bucket getdata_tb; /* ids it may request */
+	struct token_bucket bytes_tb;   /* message bytes it may send us */
+	uint64_t flood_dropped;         /* items dropped by the buckets since the last penalty */
 	struct gossip_peer_stats st;
 };
 
@@ -136,6 +155,16 @@ static void send_inv_list(struct peer *p, const char *cmd, const uint8_t (*ids)[
 		free(e);
 		ids += chunk;
 		n -= chunk;
+	}
+}
+
+/* Count items a rate limit dropped; every FLOOD_PENALTY_ITEMS cost one flood offence. */
+static void flood_drop(struct gpeer *gp, uint64_t n, const char *what)
+{
+	gp->flood_dropped += n;
+	while (gp->flood_dropped >= FLOOD_PENALTY_ITEMS) {
+		gp->flood_dropped -= FLOOD_PENALTY_ITEMS;
+		peer_misbehaving(gp->peer, OFF_FLOOD, what);
 	}
 }
 
@@ -244,8 +273,10 @@ static void reject(struct gossip *g, const uint8_t id[32], enum msg_verdict v, s
 {
 	rolling_bloom_insert(g->rejected, id, 32);
 	g->stats.rejected++;
-	if (gp && msg_verdict_is_offence(v))
+	if (gp && msg_verdict_is_offence(v)) {
 		gp->st.invalid++;
+		peer_misbehaving(gp->peer, OFF_INVALID_SIG, msg_verdict_name(v));
+	}
 	char hex[65];
 	hex_encode(hex, id, 32);
 	log_debug(LOG_MSG, "rejected message %s: %s (peer=%" PRIu64 ")", hex, msg_verdict_name(v),
@@ -330,11 +361,16 @@ static void fetch_forget(struct gossip *g, struct fetch *f)
 static void on_inv(struct gossip *g, struct gpeer *gp, const struct inv_entry *e, size_t n)
 {
 	bool sent = false;
+	int64_t now_us = clock_mono_us();
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].type != INV_SIGNED_MSG)
 			continue;
 		const uint8_t *id = e[i].hash;
 		gp->st.announced++;
+		if (!(gp->peer->perms & NET_PERM_RELAY) && !tb_take(&gp->inv_tb, 1, now_us)) {
+			flood_drop(gp, n - i, "announcements");
+			break;
+		}
 		rolling_bloom_insert(gp->known, id, 32);
 		if (rolling_bloom_contains(g->rejected, id, 32) || idmap_get(g->verifying, id) ||
 		    have(g, id))
@@ -397,9 +433,15 @@ static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, s
 {
 	struct sigmsg m;
 	uint8_t id[32];
+	if (!(gp->peer->perms & NET_PERM_RELAY) &&
+	    !tb_take(&gp->bytes_tb, (double)len, clock_mono_us())) {
+		flood_drop(gp, FLOOD_PENALTY_ITEMS / 10, "message bytes");
+		return;
+	}
 	if (sigmsg_decode(&m, payload, len) != 0) {
 		gp->st.invalid++;
 		gp->peer->malformed++;
+		peer_misbehaving(gp->peer, OFF_MALFORMED, "msg");
 		return;
 	}
 	if (sigmsg_id(id, &m) != 0) {
@@ -408,6 +450,7 @@ static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, s
 	}
 	if (!idmap_remove(gp->requested, id)) {
 		gp->st.unrequested++;
+		peer_misbehaving(gp->peer, OFF_UNREQUESTED, NULL);
 		sigmsg_clear(&m);
 		return;
 	}
@@ -501,11 +544,13 @@ static void serve(struct gossip *g, struct gpeer *gp)
 
 static void on_getdata(struct gossip *g, struct gpeer *gp, const struct inv_entry *e, size_t n)
 {
+	int64_t now_us = clock_mono_us();
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].type != INV_SIGNED_MSG)
 			continue;
-		if (gp->nserveq >= GOSSIP_MAX_GETDATA_QUEUE) {
-			gp->peer->protocol_violations++;
+		if (gp->nserveq >= GOSSIP_MAX_GETDATA_QUEUE ||
+		    (!(gp->peer->perms & NET_PERM_RELAY) && !tb_take(&gp->getdata_tb, 1, now_us))) {
+			flood_drop(gp, n - i, "requests");
 			break;
 		}
 		if (gp->serve_head + gp->nserveq == gp->capserveq) {
@@ -539,6 +584,10 @@ static void h_peer_ready(void *ctx, struct peer *p)
 	gp->peer = p;
 	gp->g = g;
 	gp->outbound = p->type != CONN_INBOUND;
+	int64_t now_us = clock_mono_us();
+	tb_init(&gp->inv_tb, PEER_INV_RATE, PEER_INV_BURST, now_us);
+	tb_init(&gp->getdata_tb, PEER_GETDATA_RATE, PEER_GETDATA_BURST, now_us);
+	tb_init(&gp->bytes_tb, PEER_BYTES_RATE, PEER_BYTES_BURST, now_us);
 	gp->known = rolling_bloom_new(GOSSIP_KNOWN_FILTER_SIZE, KNOWN_FILTER_FP);
 	gp->inv_timer = event_new(g->cfg.base, -1, 0, inv_timer_cb, gp);
 	gp->requested = idmap_new();
@@ -621,6 +670,7 @@ static bool h_message(void *ctx, struct peer *p, const char *cmd, const uint8_t 
 	size_t n = 0;
 	if (wire_decode_inv(&e, &n, payload, len) != 0) {
 		p->malformed++;
+		peer_misbehaving(p, OFF_MALFORMED, cmd);
 		return true;
 	}
 	if (is_inv)
@@ -660,6 +710,8 @@ static bool tick_fetch(void *ctx, const uint8_t id[32], void *value)
 		log_debug(LOG_MSG, "request for %s timed out at peer=%" PRIu64, hex, f->inflight);
 		if (gp && gp->st.inflight > 0)
 			gp->st.inflight--;
+		if (gp)
+			peer_misbehaving(gp->peer, OFF_BROKEN_PROMISE, hex);
 		uint64_t slow = f->inflight;
 		f->inflight = 0;
 		fetch_drop_announcer(t->g, f, slow);

@@ -12,6 +12,7 @@
 #include "connman_impl.h"
 #include "net/addrman.h"
 #include "net/peer.h"
+#include "net/scoring.h"
 #include "util/bloom.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -23,6 +24,9 @@
  * addresses an honest network produces. */
 #define ADDR_RATE_PER_SEC 0.1
 #define ADDR_TOKEN_BURST  1000.0
+/* Every this many addresses dropped by the bucket cost one flood offence (a peer that keeps
+ * sending far beyond the rate is spamming, not relaying). */
+#define ADDR_FLOOD_PENALTY_ITEMS 1000
 /* Known-address filter per peer: about two full getaddr answers. */
 #define ADDR_KNOWN_FILTER 5000
 #define ADDR_KNOWN_FP     0.001
@@ -304,6 +308,7 @@ static void on_addrv2(struct connman *cm, struct peer *p, const uint8_t *payload
 	size_t n = 0, skipped = 0;
 	if (wire_decode_addrv2(&w, &n, &skipped, payload, len) != 0) {
 		p->malformed++;
+		peer_misbehaving(p, OFF_MALFORMED, "addrv2");
 		log_debug(LOG_ADDRMAN, "malformed addrv2 from peer=%" PRIu64, p->id);
 		return;
 	}
@@ -313,8 +318,10 @@ static void on_addrv2(struct connman *cm, struct peer *p, const uint8_t *payload
 	size_t nkeep = 0;
 	bool relay = n <= ADDR_RELAY_MAX_ENTRIES && p->type != CONN_ADDR_FETCH;
 	for (size_t i = 0; keep && i < n; i++) {
-		if (p->addr_tokens < 1.0) {
+		if (p->addr_tokens < 1.0 && !(p->perms & NET_PERM_ADDR)) {
 			p->addr_rate_limited++;
+			if (p->addr_rate_limited % ADDR_FLOOD_PENALTY_ITEMS == 0)
+				peer_misbehaving(p, OFF_FLOOD, "addresses");
 			continue;
 		}
 		p->addr_tokens -= 1.0;

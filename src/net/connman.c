@@ -31,6 +31,7 @@
 #include <sodium.h>
 
 #include "connman_impl.h"
+#include "net/banman.h"
 #include "net/eviction.h"
 #include "net/transport.h"
 #include "util/clock.h"
@@ -208,6 +209,7 @@ static void peer_process(struct peer *p)
 		if (r == TRANSPORT_ERROR) {
 			char reason[64];
 			snprintf(reason, sizeof(reason), "bad frame: %s", frame_status_name(why));
+			peer_misbehaving(p, OFF_BAD_FRAME, frame_status_name(why));
 			peer_disconnect(p, reason);
 			return;
 		}
@@ -251,6 +253,15 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		peer_free(p);
 	}
+}
+
+void connman_discourage(struct connman *cm, struct peer *p)
+{
+	char addr[NETADDR_STRLEN];
+	netaddr_format_ip(&p->addr, addr, sizeof(addr));
+	log_info("Discouraging %s (peer=%" PRIu64 "): misbehaviour", addr, p->id);
+	if (cm->cfg.banman)
+		banman_discourage(cm->cfg.banman, &p->addr);
 }
 
 void connman_schedule_reap(struct connman *cm)
@@ -313,6 +324,49 @@ bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce)
 	return false;
 }
 
+/* ---- permissions ---- */
+
+int net_perm_parse(const char *s, unsigned *flags, const char **rest, char *err, size_t errlen)
+{
+	const char *at = strchr(s, '@');
+	*flags = NET_PERM_NOBAN;
+	*rest = s;
+	if (!at)
+		return 0;
+	*flags = 0;
+	*rest = at + 1;
+	const char *p = s;
+	while (p < at) {
+		const char *comma = memchr(p, ',', (size_t)(at - p));
+		const char *end = comma ? comma : at;
+		size_t n = (size_t)(end - p);
+		if (n == 5 && memcmp(p, "noban", 5) == 0)
+			*flags |= NET_PERM_NOBAN;
+		else if (n == 4 && memcmp(p, "addr", 4) == 0)
+			*flags |= NET_PERM_ADDR;
+		else if (n == 5 && memcmp(p, "relay", 5) == 0)
+			*flags |= NET_PERM_RELAY;
+		else if (n == 3 && memcmp(p, "all", 3) == 0)
+			*flags |= NET_PERM_NOBAN | NET_PERM_ADDR | NET_PERM_RELAY;
+		else {
+			snprintf(err, errlen, "unknown permission '%.*s' (noban, addr, relay, all)",
+				 (int)n, p);
+			return -1;
+		}
+		p = end + (comma ? 1 : 0);
+	}
+	return 0;
+}
+
+static unsigned whitelist_perms(const struct connman *cm, const struct netaddr *a)
+{
+	unsigned f = 0;
+	for (size_t i = 0; i < cm->nwhitelist; i++)
+		if (subnet_contains(&cm->whitelist[i].subnet, a))
+			f |= cm->whitelist[i].flags;
+	return f;
+}
+
 /* ---- inbound ---- */
 
 /* Inbound slots are full: evict one inbound peer if one is not protected. Returns true if room
@@ -340,6 +394,7 @@ static bool make_room(struct connman *cm)
 		c[k].min_ping_us = p->min_ping_us;
 		c[k].last_useful = p->last_useful;
 		c[k].netgroup = group;
+		c[k].discouraged = p->discouraged;
 		memcpy(&c[k].keyed_group, h, sizeof(c[k].keyed_group));
 		k++;
 	}
@@ -359,17 +414,34 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		      void *arg)
 {
 	struct connman *cm = arg;
-	(void)l;
 	struct netaddr from;
 	char addr[NETADDR_STRLEN];
 	netaddr_from_sockaddr(&from, sa, (socklen_t)len);
+	unsigned perms = whitelist_perms(cm, &from);
+	for (size_t i = 0; i < cm->nlisteners; i++)
+		if (cm->listeners[i] == l)
+			perms |= cm->listen_perms[i];
 	netaddr_format(&from, addr, sizeof(addr));
 	if (!cm->active) {
 		log_debug(LOG_NET, "refusing connection from %s: network not active", addr);
 		evutil_closesocket(fd);
 		return;
 	}
-	if (count_type(cm, CONN_INBOUND) >= cm->max_inbound && !make_room(cm)) {
+	if (cm->cfg.banman && !(perms & NET_PERM_NOBAN) &&
+	    banman_is_banned(cm->cfg.banman, &from)) {
+		log_debug(LOG_NET, "refusing connection from banned %s", addr);
+		evutil_closesocket(fd);
+		return;
+	}
+	bool discouraged = cm->cfg.banman && !(perms & NET_PERM_NOBAN) &&
+			   banman_is_discouraged(cm->cfg.banman, &from);
+	bool full = count_type(cm, CONN_INBOUND) >= cm->max_inbound;
+	if (full && discouraged) {
+		log_debug(LOG_NET, "refusing connection from discouraged %s: no spare slot", addr);
+		evutil_closesocket(fd);
+		return;
+	}
+	if (full && !make_room(cm)) {
 		log_debug(LOG_NET, "refusing connection from %s: %zu inbound slots full", addr,
 			  cm->max_inbound);
 		evutil_closesocket(fd);
@@ -382,11 +454,15 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	fill_local_addr(p, fd);
+	p->discouraged = discouraged;
+	p->perms = perms;
+	p->noban = perms & NET_PERM_NOBAN;
 	log_debug(LOG_NET, "accepted connection from %s peer=%" PRIu64, addr, p->id);
 	peer_set_state(p, PEER_AWAIT_VERSION, "accepted");
 }
 
-static int listen_on(struct connman *cm, const struct netaddr *na, char *err, size_t errlen)
+static int listen_on(struct connman *cm, const struct netaddr *na, unsigned perms, char *err,
+		     size_t errlen)
 {
 	char addr[NETADDR_STRLEN];
 	netaddr_format(na, addr, sizeof(addr));
@@ -417,6 +493,7 @@ static int listen_on(struct connman *cm, const struct netaddr *na, char *err, si
 		close(fd);
 		return -1;
 	}
+	cm->listen_perms[cm->nlisteners] = perms;
 	cm->listeners[cm->nlisteners] = l;
 	cm->listen_addrs[cm->nlisteners++] = *na;
 	log_info("Listening for peers on %s", addr);
@@ -435,10 +512,24 @@ static int start_listening(struct connman *cm, const struct connman_config *cfg,
 				 cfg->bind[i]);
 			return -1;
 		}
-		if (listen_on(cm, &na, err, errlen) != 0)
+		if (listen_on(cm, &na, 0, err, errlen) != 0)
 			return -1;
 	}
-	if (cfg->nbind > 0)
+	for (size_t i = 0; i < cfg->nwhitebind; i++) {
+		unsigned perms;
+		const char *rest;
+		struct netaddr na;
+		if (net_perm_parse(cfg->whitebind[i], &perms, &rest, err, errlen) != 0)
+			return -1;
+		if (netaddr_parse(&na, rest, cfg->port) != 0) {
+			snprintf(err, errlen, "-whitebind=%s is not [perms@]address[:port]",
+				 cfg->whitebind[i]);
+			return -1;
+		}
+		if (listen_on(cm, &na, perms, err, errlen) != 0)
+			return -1;
+	}
+	if (cfg->nbind > 0 || cfg->nwhitebind > 0)
 		return 0;
 	/* Defaults: IPv4 must work; IPv6 may be missing on this host. */
 	struct netaddr any4, any6;
@@ -447,10 +538,10 @@ static int start_listening(struct connman *cm, const struct connman_config *cfg,
 	netaddr_parse(&any4, any, cfg->port);
 	snprintf(any, sizeof(any), "[::]:%u", cfg->port);
 	netaddr_parse(&any6, any, cfg->port);
-	if (listen_on(cm, &any4, err, errlen) != 0)
+	if (listen_on(cm, &any4, 0, err, errlen) != 0)
 		return -1;
 	char err6[256];
-	if (listen_on(cm, &any6, err6, sizeof(err6)) != 0)
+	if (listen_on(cm, &any6, 0, err6, sizeof(err6)) != 0)
 		log_warn("not listening on IPv6: %s", err6);
 	return 0;
 }
@@ -557,6 +648,10 @@ struct connman *connman_new(const struct connman_config *cfg, char *err, size_t 
 		return NULL;
 	}
 	cm->cfg = *cfg;
+	for (size_t i = 0; i < cfg->nwhitelist && i < CONNMAN_MAX_WHITELIST; i++)
+		cm->whitelist[cm->nwhitelist++] = cfg->whitelist[i];
+	cm->cfg.whitelist = NULL;
+	cm->cfg.nwhitelist = 0;
 	cm->cfg.bind = cm->cfg.connect = cm->cfg.addnode = NULL;
 	cm->cfg.nbind = cm->cfg.nconnect = cm->cfg.naddnode = 0;
 	/* externalip, seednodes, anchors are used by outbound_start only (during connman_start,

@@ -46,6 +46,9 @@ struct connman {
 	struct peer *peers; /* newest first */
 	size_t npeers;
 	struct evconnlistener *listeners[CONNMAN_MAX_LISTEN];
+	unsigned listen_perms[CONNMAN_MAX_LISTEN]; /* -whitebind permissions per listener */
+	struct net_whitelist whitelist[CONNMAN_MAX_WHITELIST];
+	size_t nwhitelist;
 	struct netaddr listen_addrs[CONNMAN_MAX_LISTEN];
 	size_t nlisteners;
 	struct added_node added[CONNMAN_MAX_ADDED];
@@ -77,6 +80,8 @@ struct connman {
 struct peer *connman_dial(struct connman *cm, const char *dest, enum conn_type type);
 /* Whether nonce is the nonce of one of our own version messages (self-connection). */
 bool connman_is_local_nonce(const struct connman *cm, uint64_t nonce);
+/* Discourage the peer's address (misbehaviour threshold reached). */
+void connman_discourage(struct connman *cm, struct peer *p);
 /* Schedule the reaper to free disconnected peers. */
 void connman_schedule_reap(struct connman *cm);
 

@@ -15,6 +15,7 @@
 
 #include "connman_impl.h"
 #include "net/addrman.h"
+#include "net/banman.h"
 #include "net/peer.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -90,6 +91,15 @@ static bool group_taken(const struct connman *cm, const struct peer_addr *a)
 	return false;
 }
 
+/* Banned and discouraged addresses are not dialled. */
+static bool avoided(const struct connman *cm, const struct peer_addr *a)
+{
+	struct netaddr na;
+	if (!cm->cfg.banman || peer_addr_to_netaddr(&na, a) != 0)
+		return false;
+	return banman_is_banned(cm->cfg.banman, &na) || banman_is_discouraged(cm->cfg.banman, &na);
+}
+
 static size_t count_type_live(const struct connman *cm, enum conn_type t)
 {
 	size_t n = 0;
@@ -127,7 +137,8 @@ static bool select_outbound(struct connman *cm, struct peer_addr *out)
 		if (addrman_select(cm->cfg.addrman, false, ADDRMAN_NETS_REACHABLE, out,
 				   &last_try) != 1)
 			return false;
-		if (connected_to(cm, out) || addrrelay_is_local(cm, out) || group_taken(cm, out))
+		if (connected_to(cm, out) || addrrelay_is_local(cm, out) || group_taken(cm, out) ||
+		    avoided(cm, out))
 			continue;
 		if (cm->cfg.allow_local || peer_addr_routable(out)) {
 			if (last_try && now - last_try < SELECT_RECENT_TRY_SECS &&
@@ -151,7 +162,7 @@ static void feeler(struct connman *cm)
 	bool have =
 		addrman_select_collision(cm->cfg.addrman, &a, &last_try) == 1 ||
 		addrman_select(cm->cfg.addrman, true, ADDRMAN_NETS_REACHABLE, &a, &last_try) == 1;
-	if (!have || connected_to(cm, &a) || addrrelay_is_local(cm, &a))
+	if (!have || connected_to(cm, &a) || addrrelay_is_local(cm, &a) || avoided(cm, &a))
 		return;
 	char s[PEER_ADDR_STRLEN];
 	peer_addr_format(&a, s, sizeof(s));

@@ -79,11 +79,13 @@ static void handle_version(struct peer *p, const struct net_frame *f)
 {
 	if (p->state != PEER_AWAIT_VERSION) {
 		p->protocol_violations++;
+		peer_misbehaving(p, OFF_PROTOCOL_ORDER, "second version");
 		log_debug(LOG_NET, "peer=%" PRIu64 " sent a second version; ignored", p->id);
 		return;
 	}
 	struct msg_version v;
 	if (wire_decode_version(&v, f->payload, f->len) != 0) {
+		peer_misbehaving(p, OFF_MALFORMED, "version");
 		peer_disconnect(p, "malformed version");
 		return;
 	}
@@ -152,6 +154,7 @@ static void handle_zlib(struct peer *p, const uint8_t *payload, size_t len)
 {
 	if (!p->zlib_sent) {
 		p->protocol_violations++;
+		peer_misbehaving(p, OFF_PROTOCOL_ORDER, "zlib without negotiation");
 		log_debug(LOG_NET, "peer=%" PRIu64 " sent zlib without negotiation; ignored",
 			  p->id);
 		return;
@@ -166,12 +169,14 @@ static void handle_zlib(struct peer *p, const uint8_t *payload, size_t len)
 		dispatch(p, inner, data, n, true);
 		break;
 	case ZLIB_BOMB:
+		peer_misbehaving(p, OFF_BOMB, NULL);
 		peer_disconnect(p, "decompression bomb");
 		break;
 	case ZLIB_MALFORMED:
 	case ZLIB_TOO_LARGE:
 	case ZLIB_CORRUPT:
 		p->malformed++;
+		peer_misbehaving(p, OFF_MALFORMED, "zlib frame");
 		log_debug(LOG_NET, "peer=%" PRIu64 " bad zlib frame (%s); dropped", p->id,
 			  zlib_unwrap_status_name(st));
 		break;
@@ -187,24 +192,31 @@ static void dispatch(struct peer *p, const char *cmd, const uint8_t *payload, si
 	uint64_t nonce;
 	if (strcmp(cmd, CMD_VERSION) == 0) {
 		p->protocol_violations++; /* a second version (here: inside a zlib frame) */
+		peer_misbehaving(p, OFF_PROTOCOL_ORDER, "second version");
 	} else if (is_negotiation(cmd)) {
 		peer_disconnect(p, "negotiation message after verack");
 	} else if (strcmp(cmd, CMD_PING) == 0) {
-		if (wire_decode_nonce(&nonce, payload, len) != 0)
+		if (wire_decode_nonce(&nonce, payload, len) != 0) {
 			p->malformed++;
-		else
+			peer_misbehaving(p, OFF_MALFORMED, "ping");
+		} else {
 			send_nonce(p, CMD_PONG, nonce);
+		}
 	} else if (strcmp(cmd, CMD_PONG) == 0) {
-		if (wire_decode_nonce(&nonce, payload, len) != 0)
+		if (wire_decode_nonce(&nonce, payload, len) != 0) {
 			p->malformed++;
-		else
+			peer_misbehaving(p, OFF_MALFORMED, "pong");
+		} else {
 			handle_pong(p, nonce);
+		}
 	} else if (strcmp(cmd, CMD_VERACK) == 0) {
 		p->protocol_violations++;
+		peer_misbehaving(p, OFF_PROTOCOL_ORDER, "second verack");
 	} else if (strcmp(cmd, CMD_ZLIB) == 0) {
-		if (inner)
+		if (inner) {
 			p->malformed++; /* no nesting */
-		else
+			peer_misbehaving(p, OFF_MALFORMED, "zlib inside zlib");
+		} else
 			handle_zlib(p, payload, len);
 	} else if (addrrelay_message(p->cm, p, cmd, payload, len)) {
 		/* address gossip */
@@ -225,6 +237,7 @@ void process_frame(struct peer *p, struct net_frame *f)
 
 	if (!f->checksum_ok) {
 		p->checksum_errors++;
+		peer_misbehaving(p, OFF_BAD_CHECKSUM, f->command);
 		log_debug(LOG_NET, "peer=%" PRIu64 " bad checksum on %s; dropped", p->id,
 			  f->command);
 		return;
@@ -253,6 +266,7 @@ void process_frame(struct peer *p, struct net_frame *f)
 			p->zlib_ok = p->zlib_sent;
 		} else {
 			p->protocol_violations++;
+			peer_misbehaving(p, OFF_PROTOCOL_ORDER, "message before verack");
 			log_debug(LOG_NET, "peer=%" PRIu64 " sent %s before verack; ignored", p->id,
 				  f->command);
 		}

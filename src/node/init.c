@@ -25,6 +25,7 @@
 #include "msg/gossip.h"
 #include "msg/store.h"
 #include "net/addrman.h"
+#include "net/banman.h"
 #include "net/connman.h"
 #include "node/context.h"
 #include "node/options.h"
@@ -509,6 +510,8 @@ static void save_addrman_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (node->addrman && addrman_save(node->addrman, node->db, false) != 0)
 		log_error("cannot save the address book");
+	if (node->banman)
+		banman_sweep(node->banman);
 }
 
 static struct evdns_base *make_resolver(struct node *node)
@@ -536,6 +539,23 @@ static int start_network(struct node *node)
 	if (!node->dns)
 		log_warn("no DNS resolver (cannot read /etc/resolv.conf): host names in -connect "
 			 "and -addnode will not resolve");
+	node->bantime = args_get_int(a, "bantime", BANMAN_DEFAULT_BANTIME);
+	node->banman = banman_new(&node->clock, node->db);
+	if (!node->banman)
+		return init_error("cannot load the ban list: %s", db_last_error(node->db));
+	struct net_whitelist wl[CONNMAN_MAX_WHITELIST];
+	const char *const *wls;
+	size_t nwl = args_get_list(a, "whitelist", &wls);
+	if (nwl > CONNMAN_MAX_WHITELIST)
+		return init_error("too many -whitelist entries (at most %d)",
+				  CONNMAN_MAX_WHITELIST);
+	for (size_t i = 0; i < nwl; i++) {
+		const char *rest;
+		char perr[256];
+		if (net_perm_parse(wls[i], &wl[i].flags, &rest, perr, sizeof(perr)) != 0 ||
+		    subnet_parse(&wl[i].subnet, rest, perr, sizeof(perr)) != 0)
+			return init_error("-whitelist=%s: %s", wls[i], perr);
+	}
 	if (addrman_load(&node->addrman, node->db, &node->clock, node->params->allow_local) != 0)
 		return init_error("cannot load the address book: %s", db_last_error(node->db));
 	log_info("Address book: %zu addresses", addrman_size(node->addrman));
@@ -581,6 +601,10 @@ static int start_network(struct node *node)
 	}
 	cfg.anchors = anchors;
 	cfg.nanchors = nanchors;
+	cfg.banman = node->banman;
+	cfg.whitelist = wl;
+	cfg.nwhitelist = nwl;
+	cfg.nwhitebind = args_get_list(a, "whitebind", &cfg.whitebind);
 	node->connman = connman_new(&cfg, err, sizeof(err));
 	if (!node->connman)
 		return init_error("%s", err);
@@ -644,6 +668,8 @@ static void shutdown_node(struct node *node)
 		log_error("cannot save the address book");
 	addrman_free(node->addrman);
 	node->addrman = NULL;
+	banman_free(node->banman);
+	node->banman = NULL;
 	if (node->dns)
 		evdns_base_free(node->dns, 0);
 	node->dns = NULL;

@@ -79,6 +79,16 @@ const struct arg_def node_options[] = {
 	 "Find our public addresses from the network interfaces and from what peers see "
 	 "(default: 1 when listening without -externalip).",
 	 "Connections"},
+	{"bantime", ARG_INT, 0, 1, 10LL * 365 * 24 * 3600, "<secs>",
+	 "Default duration of a setban ban (default: 86400).", "Connections"},
+	{"whitelist", ARG_LIST, 0, 0, 0, "<[perms@]subnet>",
+	 "Give peers connecting from this subnet permissions: noban, addr, relay or all, "
+	 "comma-separated (default: noban). May be repeated.",
+	 "Connections"},
+	{"whitebind", ARG_LIST, 0, 0, 0, "<[perms@]addr[:port]>",
+	 "Also listen on this address; its peers get the permissions (as -whitelist). May be "
+	 "repeated.",
+	 "Connections"},
 	{"maxconnections", ARG_INT, 0, 0, 100000, "<n>",
 	 "Keep at most this many connections; all but " XSTR(
 		 CONNMAN_OUTBOUND_SLOTS) " may be inbound. Manual connections (-connect, -addnode) "

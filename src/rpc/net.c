@@ -1,14 +1,15 @@
 /* RPC commands of the "network" category: getnetworkinfo, getpeerinfo, getconnectioncount,
- * getnettotals, ping, addnode, getaddednodeinfo, disconnectnode, setnetworkactive, and the
- * address-book commands getnodeaddresses, getaddrmaninfo and addpeeraddress (hidden, regtest).
+ * getnettotals, ping, addnode, getaddednodeinfo, disconnectnode, setnetworkactive, the
+ * address-book commands getnodeaddresses, getaddrmaninfo and addpeeraddress (hidden, regtest),
+ * and the ban commands setban, listbanned and clearbanned.
  * Their arguments and help text are in rpc/spec.c; doc/protocol.md ("Connection options and
  * their RPC view") and doc/discovery.md ("RPC") fix their shapes.
  *
  * They read the connection manager (node->connman) and its peers, getpeerinfo the gossip
- * engine's per-peer message counters (node->gossip), and the address-book commands the book
- * (node->addrman). A node built without a network (node->connman or node->addrman NULL)
- * answers every command but getnetworkinfo with RPC_CLIENT_P2P_DISABLED, as Bitcoin Core
- * does. */
+ * engine's per-peer message counters (node->gossip), the address-book commands the book
+ * (node->addrman), and the ban commands the ban manager (node->banman). A node built without a
+ * network (node->connman, node->addrman or node->banman NULL) answers every command but
+ * getnetworkinfo with RPC_CLIENT_P2P_DISABLED, as Bitcoin Core does. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "msg/gossip.h"
 #include "net/addrman.h"
+#include "net/banman.h"
 #include "net/connman.h"
 #include "net/netaddr.h"
 #include "net/peer.h"
@@ -546,9 +548,151 @@ static json_t *rpc_addpeeraddress(struct rpc_call *call, json_t *params, struct 
 	return out ? out : oom(err);
 }
 
+/* ---- bans ---- */
+
+/* The ban manager, or NULL after filling err when the node has no network. */
+static struct banman *need_banman(const struct rpc_call *call, struct rpc_error *err)
+{
+	if (call->node->banman == NULL)
+		p2p_disabled(err);
+	return call->node->banman;
+}
+
+/* When a ban of bantime seconds (absolute: until the unix time bantime) made now ends, into
+ * *until. A bantime of 0 or less (or none) is -bantime seconds from now. Returns 0, or -1 when
+ * the end is not representable. */
+static int ban_end(const struct node *node, const json_t *jbantime, bool absolute, int64_t now,
+		   int64_t *until)
+{
+	json_int_t bantime = json_is_integer(jbantime) ? json_integer_value(jbantime) : 0;
+	if (bantime <= 0) {
+		bantime = node->bantime > 0 ? node->bantime : BANMAN_DEFAULT_BANTIME;
+		absolute = false;
+	}
+	if (absolute) {
+		*until = bantime;
+		return 0;
+	}
+	if (bantime > INT64_MAX - now)
+		return -1;
+	*until = now + bantime;
+	return 0;
+}
+
+/* Disconnect every peer inside subnet (a ban just made). */
+static void disconnect_subnet(struct connman *cm, const struct subnet *sn)
+{
+	if (cm == NULL)
+		return;
+	for (struct peer *p = connman_peers(cm); p != NULL; p = p->next)
+		if (subnet_contains(sn, &p->addr))
+			peer_disconnect(p, "banned");
+}
+
+static json_t *rpc_setban(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	const char *subnet = json_string_value(json_array_get(params, 0));
+	const char *command = json_string_value(json_array_get(params, 1));
+	bool add = strcmp(command, "add") == 0;
+	if (!add && strcmp(command, "remove") != 0)
+		return help_error(call, err);
+	struct banman *bm = need_banman(call, err);
+	if (bm == NULL)
+		return NULL;
+	struct subnet sn;
+	char why[128];
+	if (subnet_parse(&sn, subnet, why, sizeof(why)) != 0)
+		return rpc_fail(err, RPC_INVALID_PARAMETER, "Error: Invalid IP/Subnet (%s)", why);
+	if (!add) {
+		switch (banman_unban(bm, subnet)) {
+		case BANMAN_OK:
+			return json_null();
+		case BANMAN_NOT_BANNED:
+			return rpc_fail(err, RPC_CLIENT_INVALID_IP_OR_SUBNET,
+					"Error: Unban failed. Requested address/subnet was not "
+					"previously manually banned.");
+		case BANMAN_DB_ERROR:
+			return rpc_fail(err, RPC_DATABASE_ERROR,
+					"Error: could not save the ban list");
+		case BANMAN_ALREADY_BANNED:
+		case BANMAN_BAD_SUBNET:
+		case BANMAN_BAD_TIME:
+		case BANMAN_FULL:
+			break;
+		}
+		return oom(err); /* not reached: banman_unban gives none of these */
+	}
+	int64_t now = clock_now(&call->node->clock), until;
+	if (ban_end(call->node, json_array_get(params, 2), json_is_true(json_array_get(params, 3)),
+		    now, &until) != 0)
+		return rpc_fail(err, RPC_INVALID_PARAMETER, "Error: bantime out of range");
+	switch (banman_ban(bm, subnet, until, why, sizeof(why))) {
+	case BANMAN_OK:
+		disconnect_subnet(call->node->connman, &sn);
+		return json_null();
+	case BANMAN_ALREADY_BANNED:
+		return rpc_fail(err, RPC_CLIENT_NODE_ALREADY_ADDED,
+				"Error: IP/Subnet already banned");
+	case BANMAN_BAD_TIME:
+		return rpc_fail(err, RPC_INVALID_PARAMETER,
+				"Error: Absolute timestamp is in the past");
+	case BANMAN_FULL:
+		return rpc_fail(err, RPC_MISC_ERROR, "Error: Ban list is full (%d entries)",
+				BANMAN_MAX_BANS);
+	case BANMAN_DB_ERROR:
+		return rpc_fail(err, RPC_DATABASE_ERROR, "Error: could not save the ban list");
+	case BANMAN_BAD_SUBNET:
+	case BANMAN_NOT_BANNED:
+		break;
+	}
+	return oom(err); /* not reached: the subnet parsed above, and a ban is never "not banned" */
+}
+
+struct list_ctx {
+	json_t *out;
+	int64_t now;
+};
+
+static int listbanned_one(void *vctx, const struct ban_info *b)
+{
+	struct list_ctx *ctx = vctx;
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "address", b->subnet, "ban_created",
+			      (json_int_t)b->created, "banned_until", (json_int_t)b->until,
+			      "ban_duration", (json_int_t)(b->until - b->created), "time_remaining",
+			      (json_int_t)(b->until - ctx->now));
+	return json_array_append_new(ctx->out, o) != 0;
+}
+
+static json_t *rpc_listbanned(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	(void)params;
+	struct banman *bm = need_banman(call, err);
+	if (bm == NULL)
+		return NULL;
+	banman_sweep(bm);
+	struct list_ctx ctx = {.out = json_array(), .now = clock_now(&call->node->clock)};
+	if (ctx.out == NULL || banman_list(bm, listbanned_one, &ctx) != 0) {
+		json_decref(ctx.out);
+		return oom(err);
+	}
+	return ctx.out;
+}
+
+static json_t *rpc_clearbanned(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	(void)params;
+	struct banman *bm = need_banman(call, err);
+	if (bm == NULL)
+		return NULL;
+	if (banman_clear(bm) != BANMAN_OK)
+		return rpc_fail(err, RPC_DATABASE_ERROR, "Error: could not save the ban list");
+	return json_null();
+}
+
 const struct rpc_method rpc_network_methods[] = {
 	{"addnode", rpc_addnode},
 	{"addpeeraddress", rpc_addpeeraddress},
+	{"clearbanned", rpc_clearbanned},
 	{"disconnectnode", rpc_disconnectnode},
 	{"getaddednodeinfo", rpc_getaddednodeinfo},
 	{"getaddrmaninfo", rpc_getaddrmaninfo},
@@ -557,7 +701,9 @@ const struct rpc_method rpc_network_methods[] = {
 	{"getnetworkinfo", rpc_getnetworkinfo},
 	{"getnodeaddresses", rpc_getnodeaddresses},
 	{"getpeerinfo", rpc_getpeerinfo},
+	{"listbanned", rpc_listbanned},
 	{"ping", rpc_ping},
+	{"setban", rpc_setban},
 	{"setnetworkactive", rpc_setnetworkactive},
 	{NULL, NULL},
 };

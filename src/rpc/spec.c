@@ -334,6 +334,14 @@ static const struct rpc_spec spec_addnode = {
 	.examples = "p2p-cli addnode \"192.168.0.6:9733\" \"onetry\"",
 };
 
+static const struct rpc_spec spec_clearbanned = {
+	.name = "clearbanned",
+	.category = "network",
+	.description = "Lifts every ban (setban). Discouraged addresses stay discouraged.",
+	.result = "null    (json null)",
+	.examples = "p2p-cli clearbanned",
+};
+
 static const struct rpc_spec spec_disconnectnode = {
 	.name = "disconnectnode",
 	.category = "network",
@@ -613,6 +621,26 @@ static const struct rpc_spec spec_getpeerinfo = {
 	.examples = "p2p-cli getpeerinfo",
 };
 
+static const struct rpc_spec spec_listbanned = {
+	.name = "listbanned",
+	.category = "network",
+	.description = "Lists the banned IPs and subnets that have not expired yet (expired bans "
+		       "are\n"
+		       "forgotten here). Times are the node's clock (setmocktime moves it).",
+	.result = "[                              (json array)\n"
+		  "  {                            (json object)\n"
+		  "    \"address\" : \"str\",         (string) The banned subnet, \"a.b.c.d/n\" or "
+		  "\"x:y::/n\"\n"
+		  "    \"ban_created\" : n,         (numeric) The UNIX epoch time the ban was set\n"
+		  "    \"banned_until\" : n,        (numeric) The UNIX epoch time the ban ends\n"
+		  "    \"ban_duration\" : n,        (numeric) The ban's length in seconds\n"
+		  "    \"time_remaining\" : n       (numeric) Seconds until the ban ends\n"
+		  "  },\n"
+		  "  ...\n"
+		  "]",
+	.examples = "p2p-cli listbanned",
+};
+
 static const struct rpc_spec spec_ping = {
 	.name = "ping",
 	.category = "network",
@@ -623,6 +651,39 @@ static const struct rpc_spec spec_ping = {
 		       "again.",
 	.result = "null    (json null)",
 	.examples = "p2p-cli ping",
+};
+
+static const struct rpc_spec spec_setban = {
+	.name = "setban",
+	.category = "network",
+	.description =
+		"Adds an IP or subnet to the banned list, or removes one from it.\n"
+		"A banned address is refused when it connects and is not dialled; adding a ban\n"
+		"disconnects every connected peer inside the subnet at once. Bans are saved and\n"
+		"kept across restarts until they end (at most 10000 bans).\n"
+		"Errors: -8 for an invalid IP/subnet, a bantime out of range or an absolute time\n"
+		"in the past; -23 when the subnet is already banned (or the address lies in a\n"
+		"banned subnet); -30 when remove names no ban.",
+	.args = {{"subnet", RPC_T_STR, false, NULL,
+		  "The IP or subnet (see getpeerinfo for peers'\n"
+		  "addresses): an address (one host, /32 or /128), \"a.b.c.d/n\",\n"
+		  "\"a.b.c.d/255.255.0.0\" or \"x:y::/n\". remove takes the subnet\n"
+		  "as it was banned"},
+		 {"command", RPC_T_STR, false, NULL,
+		  "'add' to ban the IP/subnet, 'remove' to lift its\n"
+		  "ban"},
+		 {"bantime", RPC_T_INT, true, "0",
+		  "How long the ban lasts in seconds, or with\n"
+		  "absolute the UNIX epoch time it ends. 0 or less: the -bantime\n"
+		  "option (default 86400, one day)"},
+		 {"absolute", RPC_T_BOOL, true, "false",
+		  "Whether bantime is an absolute UNIX epoch\n"
+		  "time"}},
+	.result = "null    (json null)",
+	.examples = "p2p-cli setban \"192.168.0.6\" \"add\" 86400\n"
+		    "p2p-cli setban \"192.168.0.0/24\" \"add\"\n"
+		    "p2p-cli setban \"2001:db8::/32\" \"add\" 1893456000 true\n"
+		    "p2p-cli setban \"192.168.0.0/24\" \"remove\"",
 };
 
 static const struct rpc_spec spec_setnetworkactive = {
@@ -638,13 +699,16 @@ static const struct rpc_spec spec_setnetworkactive = {
 
 /* Sorted by category, then name (test_spec checks the order). */
 static const struct rpc_spec *const all_specs[] = {
+	/* control */
 	&spec_getrpcinfo,
 	&spec_help,
 	&spec_logging,
 	&spec_stop,
 	&spec_uptime,
+	/* hidden */
 	&spec_addpeeraddress,
 	&spec_setmocktime,
+	/* messages */
 	&spec_decodemessage,
 	&spec_getmessage,
 	&spec_getstoreinfo,
@@ -652,7 +716,9 @@ static const struct rpc_spec *const all_specs[] = {
 	&spec_publish,
 	&spec_sendrawmessage,
 	&spec_waitformessage,
+	/* network */
 	&spec_addnode,
+	&spec_clearbanned,
 	&spec_disconnectnode,
 	&spec_getaddednodeinfo,
 	&spec_getaddrmaninfo,
@@ -661,7 +727,9 @@ static const struct rpc_spec *const all_specs[] = {
 	&spec_getnetworkinfo,
 	&spec_getnodeaddresses,
 	&spec_getpeerinfo,
+	&spec_listbanned,
 	&spec_ping,
+	&spec_setban,
 	&spec_setnetworkactive,
 };
 #define N_SPECS (sizeof(all_specs) / sizeof(all_specs[0]))

@@ -1,0 +1,59 @@
+/* Misbehaviour scoring (include/net/scoring.h). */
+#include "net/scoring.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "connman_impl.h"
+#include "net/peer.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static const struct offence_info table[OFF_COUNT] = {
+	[OFF_BAD_FRAME] = {"bad-frame", 100, "disconnect, discourage"},
+	[OFF_BAD_CHECKSUM] = {"bad-checksum", 10, "frame dropped"},
+	[OFF_MALFORMED] = {"malformed", 50, "message dropped"},
+	[OFF_PROTOCOL_ORDER] = {"protocol-order", 10, "message ignored"},
+	[OFF_INVALID_SIG] = {"invalid-signature", 100, "message rejected, disconnect, discourage"},
+	[OFF_UNREQUESTED] = {"unrequested", 10, "message dropped"},
+	[OFF_BOMB] = {"decompression-bomb", 100, "disconnect, discourage"},
+	[OFF_FLOOD] = {"flood", 10, "excess dropped"},
+	[OFF_BROKEN_PROMISE] = {"broken-promise", 5, "next announcer asked"},
+};
+
+const struct offence_info *offence_info(enum offence o)
+{
+	return o < OFF_COUNT ? &table[o] : NULL;
+}
+
+double peer_misbehaviour(const struct peer *p, int64_t now_us)
+{
+	double hours = (double)(now_us - p->misbehaviour_us) / 3.6e9;
+	double v = p->misbehaviour - hours * MISBEHAVIOUR_DECAY_PER_HOUR;
+	return v > 0 ? v : 0;
+}
+
+void peer_misbehaving(struct peer *p, enum offence o, const char *detail)
+{
+	if (o >= OFF_COUNT)
+		return;
+	int64_t now = clock_mono_us();
+	p->misbehaviour = peer_misbehaviour(p, now) + table[o].points;
+	p->misbehaviour_us = now;
+	p->offences[o]++;
+	log_debug(LOG_NET, "peer=%" PRIu64 " misbehaving: %s (+%d -> %.0f)%s%s", p->id,
+		  table[o].name, table[o].points, p->misbehaviour, detail ? ": " : "",
+		  detail ? detail : "");
+	if (p->misbehaviour < MISBEHAVIOUR_THRESHOLD || p->state == PEER_DISCONNECTING)
+		return;
+	if (p->noban) {
+		log_info("peer=%" PRIu64
+			 " reached the misbehaviour threshold (%s) but has noban: kept",
+			 p->id, table[o].name);
+		return;
+	}
+	connman_discourage(p->cm, p);
+	char why[96];
+	snprintf(why, sizeof(why), "misbehaviour threshold reached (%s)", table[o].name);
+	peer_disconnect(p, why);
+}
