@@ -21,6 +21,7 @@
 #include "net/connman.h"
 #include "net/netaddr.h"
 #include "net/peer.h"
+#include "net/scoring.h"
 #include "node/context.h"
 #include "rpc/protocol.h"
 #include "rpc/server.h"
@@ -150,6 +151,33 @@ static void put_msg_stats(json_t *o, const struct gossip *g, const struct peer *
 }
 
 /* One getpeerinfo entry. now_us is clock_mono_us() (for pingwait); g may be NULL. */
+/* {"offence name": count} for the offences the peer committed (doc/scoring.md). */
+static json_t *offences_json(const struct peer *p)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+	for (int i = 0; i < OFF_COUNT; i++)
+		if (p->offences[i])
+			put(o, offence_info((enum offence)i)->name, json_integer(p->offences[i]),
+			    &ok);
+	return finish(o, ok);
+}
+
+static json_t *permissions_json(const struct peer *p)
+{
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} names[] = {{NET_PERM_NOBAN, "noban"}, {NET_PERM_ADDR, "addr"}, {NET_PERM_RELAY, "relay"}};
+	json_t *a = json_array();
+	bool ok = a != NULL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((p->perms & names[i].flag) &&
+		    json_array_append_new(a, json_string(names[i].name)))
+			ok = false;
+	return finish(a, ok);
+}
+
 static json_t *peer_json(const struct peer *p, const struct gossip *g, int64_t now_us)
 {
 	char addr[NETADDR_STRLEN];
@@ -198,6 +226,10 @@ static json_t *peer_json(const struct peer *p, const struct gossip *g, int64_t n
 	put(o, "addr_processed", json_integer((json_int_t)p->addr_processed), &ok);
 	put(o, "addr_rate_limited", json_integer((json_int_t)p->addr_rate_limited), &ok);
 	put(o, "zlib", json_boolean(p->zlib_ok), &ok);
+	put(o, "misbehaviour", json_real(peer_misbehaviour(p, now_us)), &ok);
+	put(o, "offences", offences_json(p), &ok);
+	put(o, "discouraged", json_boolean(p->discouraged), &ok);
+	put(o, "permissions", permissions_json(p), &ok);
 	return finish(o, ok);
 }
 

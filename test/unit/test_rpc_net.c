@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "net/connman.h"
+#include "net/scoring.h"
 #include "node/context.h"
 #include "rpc/auth.h"
 #include "rpc/protocol.h"
@@ -351,7 +352,7 @@ static void test_getpeerinfo(void **state)
 		"malformed,protocol_violations,unknown_messages,msgs_announced,msgs_requested,"
 		"msgs_received,msgs_sent,msgs_duplicate,msgs_invalid,msgs_notfound,"
 		"msgs_unrequested,msgs_inflight,addr_relay_enabled,addr_processed,"
-		"addr_rate_limited,zlib";
+		"addr_rate_limited,zlib,misbehaviour,offences,discouraged,permissions";
 	assert_keys(out, keys);
 	assert_keys(in, keys);
 
@@ -440,6 +441,31 @@ static void test_getpeerinfo(void **state)
 	json_decref(r);
 	r = call_ok(f, "getpeerinfo", "[]");
 	assert_true(json_is_true(json_object_get(json_array_get(r, 1), "addr_relay_enabled")));
+	json_decref(r);
+
+	/* misbehaviour: points (decaying), the offences committed, permissions */
+	a_in->perms = NET_PERM_NOBAN | NET_PERM_RELAY;
+	a_in->noban = true;
+	peer_misbehaving(a_in, OFF_BAD_CHECKSUM, "test");
+	peer_misbehaving(a_in, OFF_BAD_CHECKSUM, "test");
+	peer_misbehaving(a_in, OFF_UNREQUESTED, "test");
+	r = call_ok(f, "getpeerinfo", "[]");
+	in = json_array_get(r, 1);
+	double score = json_real_value(json_object_get(in, "misbehaviour"));
+	assert_true(score > 29.9 && score <= 30.0);
+	json_t *off = json_object_get(in, "offences");
+	assert_int_equal(json_object_size(off), 2);
+	assert_int_equal(json_integer_value(json_object_get(off, "bad-checksum")), 2);
+	assert_int_equal(json_integer_value(json_object_get(off, "unrequested")), 1);
+	json_t *perms = json_object_get(in, "permissions");
+	assert_int_equal(json_array_size(perms), 2);
+	assert_string_equal(json_string_value(json_array_get(perms, 0)), "noban");
+	assert_string_equal(json_string_value(json_array_get(perms, 1)), "relay");
+	assert_true(json_is_false(json_object_get(in, "discouraged")));
+	/* noban: the threshold is reached, the peer stays */
+	for (int i = 0; i < 10; i++)
+		peer_misbehaving(a_in, OFF_INVALID_SIG, "test");
+	assert_int_not_equal(a_in->state, PEER_DISCONNECTING);
 	json_decref(r);
 
 	/* ping: outstanding pings show as pingwait until the pongs come */
