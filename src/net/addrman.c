@@ -83,8 +83,7 @@ struct addrman {
 	uint32_t collisions[ADDRMAN_TRIED_COLLISION_MAX];
 	size_t n_collisions;
 
-	int64_t last_good;      /* last time any address succeeded (addrman_attempt's rule) */
-	uint32_t saved_records; /* entry records in the database (addrman_save cleans above) */
+	int64_t last_good; /* last time any address succeeded (addrman_attempt's rule) */
 };
 
 /* ---- Keyed hashes --------------------------------------------------------------------------- */
@@ -849,6 +848,25 @@ static void encode_entry(struct bytebuf *b, const struct entry *e)
 		bytebuf_u16le(b, e->buckets[i]);
 }
 
+struct stale_ctx {
+	struct db_batch *batch;
+	uint32_t n_live;
+};
+
+static int delete_stale(void *arg, const uint8_t *key, size_t keylen, const uint8_t *val,
+			size_t vallen)
+{
+	struct stale_ctx *c = arg;
+	(void)val;
+	(void)vallen;
+	uint32_t n = keylen == 6 ? (uint32_t)key[2] << 24 | (uint32_t)key[3] << 16 |
+					   (uint32_t)key[4] << 8 | key[5]
+				 : 0;
+	if (keylen != 6 || n >= c->n_live)
+		db_batch_delete(c->batch, key, keylen);
+	return 0;
+}
+
 int addrman_save(struct addrman *am, struct db *db, bool sync)
 {
 	int64_t t0 = clock_mono_us();
@@ -873,11 +891,13 @@ int addrman_save(struct addrman *am, struct db *db, bool sync)
 		entry_key(k, i);
 		db_batch_put(batch, k, sizeof(k), b.data, b.len);
 	}
-	for (uint32_t i = am->n_live; i < am->saved_records; i++) {
-		entry_key(k, i);
-		db_batch_delete(batch, k, sizeof(k));
-	}
-	bool ok = bytebuf_ok(&b);
+	/* Delete every stored entry record this save does not overwrite: numbers at or above
+	 * n_live, and keys of the wrong shape (a corrupt record must not survive forever). Walking
+	 * the keys that exist costs what is stored, whatever a corrupt key's number says. */
+	struct stale_ctx stale = {batch, am->n_live};
+	const uint8_t eprefix[2] = {DB_PREFIX_ADDRMAN, SUBKEY_ENTRY};
+	bool ok = db_iterate_prefix(db, eprefix, sizeof(eprefix), delete_stale, &stale) >= 0;
+	ok = ok && bytebuf_ok(&b);
 	bytebuf_free(&b);
 	int rc = ok ? db_batch_write(db, batch, sync) : -1;
 	db_batch_free(batch);
@@ -885,7 +905,6 @@ int addrman_save(struct addrman *am, struct db *db, bool sync)
 		log_error("addrman: saving the address book failed: %s", db_last_error(db));
 		return -1;
 	}
-	am->saved_records = am->n_live;
 	log_debug(LOG_ADDRMAN, "addrman: saved %u addresses (%zu new, %zu tried) in %lld ms",
 		  am->n_live, am->n_new, am->n_tried, (long long)(clock_mono_us() - t0) / 1000);
 	return 0;
@@ -982,12 +1001,6 @@ static int load_record(void *arg, const uint8_t *key, size_t keylen, const uint8
 		       size_t vallen)
 {
 	struct load_ctx *ctx = arg;
-	if (keylen == 6) {
-		uint32_t n = (uint32_t)key[2] << 24 | (uint32_t)key[3] << 16 |
-			     (uint32_t)key[4] << 8 | key[5];
-		if (n >= ctx->am->saved_records)
-			ctx->am->saved_records = n + 1;
-	}
 	if (!ctx->header_ok)
 		return 0;
 	ctx->records++;

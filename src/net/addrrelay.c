@@ -342,8 +342,9 @@ static void on_addrv2(struct connman *cm, struct peer *p, const uint8_t *payload
 	}
 	free(keep);
 	free(w);
-	/* An address-fetch connection has done its job once a real answer came. */
-	if (p->type == CONN_ADDR_FETCH && n > 1)
+	/* An address-fetch connection has done its job once the answer came (whatever its size:
+	 * a seed with a small book answers with few addresses, or none). */
+	if (p->type == CONN_ADDR_FETCH)
 		peer_disconnect(p, "addresses received (addr-fetch)");
 }
 

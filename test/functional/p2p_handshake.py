@@ -54,6 +54,10 @@ class HandshakeTest(P2PDTestFramework):
         for counter in ("checksum_errors", "malformed", "protocol_violations",
                         "unknown_messages"):
             assert_equal(p[counter], 0)
+        # Address gossip (doc/discovery.md "RPC"): both sides sent sendaddrv2.
+        assert_equal(p["addr_relay_enabled"], True)
+        assert isinstance(p["addr_processed"], int) and p["addr_processed"] >= 0, p
+        assert_equal(p["addr_rate_limited"], 0)
 
     def check_node_version(self, p2p, v, raw, local_port):
         """The node's version message, as the test peer received it."""

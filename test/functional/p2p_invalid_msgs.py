@@ -10,8 +10,9 @@ never announced to the watcher:
 The rejected ids are remembered: announced again, by the same peer or another, they are not
 requested again. A `msg` that does not decode, delivered for a requested id, counts in
 msgs_invalid and malformed. A `msg` nobody asked for is dropped and counted (msgs_unrequested).
-A valid message sent the same way is stored and relayed, so each check can fail. The announcer
-stays connected throughout (penalties come with the scoring issue).
+A valid message sent the same way is stored and relayed, so each check can fail. The test peers
+are whitelisted (noban) so the announcer stays connected throughout and this test sees the relay
+rules alone; the penalties (a bad signature disconnects and discourages) are p2p_misbehaviour.py's.
 """
 
 import time
@@ -30,7 +31,7 @@ from test_framework.util import assert_equal, wait_until
 class InvalidMsgsTest(P2PDTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
-        self.extra_args = [["-debug=net"]]
+        self.extra_args = [["-debug=net", "-whitelist=127.0.0.1"]]
 
     def run_test(self):
         node = self.nodes[0]

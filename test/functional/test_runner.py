@@ -25,7 +25,10 @@ REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 # Every test script, slowest first so a parallel run finishes sooner.
 BASE_SCRIPTS = [
+    "feature_addrman.py",
+    "p2p_seednode.py",
     "p2p_relay.py",
+    "p2p_addr_relay.py",
     "feature_messages.py",
     "p2p_invalid_messages.py",
     "p2p_compression.py",
@@ -39,6 +42,9 @@ BASE_SCRIPTS = [
     "rpc_net.py",
     "p2p_handshake.py",
     "p2p_timeouts.py",
+    "p2p_dns_seed.py",
+    "p2p_anchors.py",
+    "p2p_eviction.py",
     "p2p_maxconnections.py",
     "interface_cli.py",
     "feature_config.py",
@@ -52,6 +58,7 @@ BASE_SCRIPTS = [
     "feature_durability.py",
     "framework_bip340.py",
     "framework_sigmsg.py",
+    "framework_addrv2.py",
 ]
 
 # Scripts in this directory that are not tests.

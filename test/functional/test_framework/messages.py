@@ -24,6 +24,7 @@ and travel in `msg_msg`; `msg_inv` / `msg_getdata` / `msg_notfound` carry invent
 corrupt streams) cover compression.
 """
 
+import base64
 import hashlib
 import io
 import os
@@ -299,6 +300,198 @@ class msg_raw:
 
     def __repr__(self):
         return "msg_raw(command=%r, %d bytes)" % (self.command, len(self.payload))
+
+
+# --- address gossip (doc/protocol.md, "getaddr", "addrv2"; BIP155) -----------------------------
+
+WIRE_MAX_ADDR = 1000
+WIRE_ADDRV2_MAX_ADDRLEN = 512
+
+NET_IPV4 = 1
+NET_IPV6 = 2
+NET_TORV2 = 3
+NET_TORV3 = 4
+NET_I2P = 5
+NET_CJDNS = 6
+# Address length of each network id BIP155 defines (Tor v2 too: it is length-checked).
+ADDRV2_NET_LEN = {NET_IPV4: 4, NET_IPV6: 16, NET_TORV2: 10, NET_TORV3: 32, NET_I2P: 32,
+                  NET_CJDNS: 16}
+# getnodeaddresses' "network" names.
+NET_NAMES = {NET_IPV4: "ipv4", NET_IPV6: "ipv6", NET_TORV3: "onion", NET_I2P: "i2p",
+             NET_CJDNS: "cjdns"}
+
+
+def onion_v3_name(pubkey):
+    """The ".onion" name of a Tor v3 service key (32 bytes): base32(key | checksum | 0x03),
+    checksum = SHA3-256(".onion checksum" | key | 0x03)[:2] (rend-spec-v3)."""
+    checksum = hashlib.sha3_256(b".onion checksum" + pubkey + b"\x03").digest()[:2]
+    return base64.b32encode(pubkey + checksum + b"\x03").decode().lower() + ".onion"
+
+
+def i2p_name(dest_hash):
+    """The ".b32.i2p" name of an I2P destination hash (32 bytes): base32 without padding."""
+    return base64.b32encode(dest_hash).decode().lower().rstrip("=") + ".b32.i2p"
+
+
+class AddrV2Entry:
+    """One BIP155 address: time (uint32), services (compactsize), network id, address bytes,
+    port (big-endian on the wire). Fields are kept as given, so invalid entries can be built.
+
+        AddrV2Entry.ipv4("10.1.2.3", 8333)          # time: now
+        AddrV2Entry.ipv6("2001:db8::1", 8333, time=..., services=NODE_MSGSTORE)
+        AddrV2Entry(net=NET_TORV3, addr=b"k" * 32, port=9733)
+    """
+
+    def __init__(self, net=NET_IPV4, addr=b"\x00" * 4, port=0, time_=None, services=0):
+        self.time = int(time.time()) if time_ is None else time_
+        self.services = services
+        self.net = net
+        self.addr = addr
+        self.port = port
+
+    @classmethod
+    def ipv4(cls, ip, port, time=None, services=0):
+        return cls(NET_IPV4, socket.inet_aton(ip), port, time, services)
+
+    @classmethod
+    def ipv6(cls, ip, port, time=None, services=0):
+        return cls(NET_IPV6, socket.inet_pton(socket.AF_INET6, ip), port, time, services)
+
+    @classmethod
+    def torv3(cls, pubkey, port, time=None, services=0):
+        return cls(NET_TORV3, pubkey, port, time, services)
+
+    @classmethod
+    def parse(cls, hostport, time=None, services=0):
+        """From "1.2.3.4:5" or "[::1]:5" (getpeerinfo's addr form)."""
+        host, _, port = hostport.rpartition(":")
+        if host.startswith("["):
+            return cls.ipv6(host[1:-1], int(port), time, services)
+        return cls.ipv4(host, int(port), time, services)
+
+    @property
+    def host(self):
+        """The address as getnodeaddresses prints it (IPv4/IPv6; hex for the others)."""
+        if self.net == NET_IPV4 and len(self.addr) == 4:
+            return socket.inet_ntoa(self.addr)
+        if self.net in (NET_IPV6, NET_CJDNS) and len(self.addr) == 16:
+            return socket.inet_ntop(socket.AF_INET6, self.addr)
+        if self.net == NET_TORV3 and len(self.addr) == 32:
+            return onion_v3_name(self.addr)
+        if self.net == NET_I2P and len(self.addr) == 32:
+            return i2p_name(self.addr)
+        return self.addr.hex()
+
+    @property
+    def network(self):
+        return NET_NAMES.get(self.net, "unknown")
+
+    def key(self):
+        """(network id, address bytes, port): what identifies an address (not time, services)."""
+        return (self.net, self.addr, self.port)
+
+    def __str__(self):
+        if self.net in (NET_IPV6, NET_CJDNS):
+            return "[%s]:%d" % (self.host, self.port)
+        return "%s:%d" % (self.host, self.port)
+
+    def serialize(self):
+        return (struct.pack("<I", self.time) + ser_compact_size(self.services) +
+                struct.pack("<B", self.net) + ser_string(self.addr) + struct.pack(">H", self.port))
+
+    @classmethod
+    def deserialize(cls, f):
+        """Read one entry; raise DeserializationError as doc/protocol.md says (an address
+        longer than 512 bytes, a known network with another length)."""
+        t = struct.unpack("<I", _read_exact(f, 4))[0]
+        services = deser_compact_size(f)
+        net = _read_exact(f, 1)[0]
+        addr = deser_string(f, WIRE_ADDRV2_MAX_ADDRLEN)
+        if net in ADDRV2_NET_LEN and len(addr) != ADDRV2_NET_LEN[net]:
+            raise DeserializationError("network %d with a %d-byte address" % (net, len(addr)))
+        port = struct.unpack(">H", _read_exact(f, 2))[0]
+        return cls(net, addr, port, t, services)
+
+    def __eq__(self, other):
+        return isinstance(other, AddrV2Entry) and self.serialize() == other.serialize()
+
+    def __hash__(self):
+        return hash(self.serialize())
+
+    def __repr__(self):
+        return "AddrV2Entry(%s net=%d time=%d services=%#x)" % (self, self.net, self.time,
+                                                              self.services)
+
+
+class msg_getaddr:
+    """Empty payload ("send me addresses"); payload= sends extra bytes (they are ignored)."""
+    command = b"getaddr"
+
+    def __init__(self, payload=b""):
+        self.payload = payload
+
+    def serialize(self):
+        return self.payload
+
+    @classmethod
+    def deserialize(cls, payload):
+        return cls(payload)
+
+    def __repr__(self):
+        return "msg_getaddr(%d bytes)" % len(self.payload)
+
+
+class msg_addrv2:
+    """A list of AddrV2Entry. Serialization writes whatever it holds (1,001 entries too, for
+    tests); deserialization applies every rule of doc/protocol.md: count <= 1,000, lengths,
+    canonical compactsizes, no trailing bytes. Tor v2 and unknown-network entries decode but
+    are left out of `addrs` (counted in `skipped`), as the node does."""
+    command = b"addrv2"
+
+    def __init__(self, addrs=None):
+        self.addrs = list(addrs or [])
+        self.skipped = 0
+
+    def serialize(self):
+        return ser_compact_size(len(self.addrs)) + b"".join(a.serialize() for a in self.addrs)
+
+    @classmethod
+    def deserialize(cls, payload):
+        f = io.BytesIO(payload)
+        n = deser_compact_size(f)
+        if n > WIRE_MAX_ADDR:
+            raise DeserializationError("addrv2 with %d entries" % n)
+        m = cls()
+        for _ in range(n):
+            e = AddrV2Entry.deserialize(f)
+            if e.net not in ADDRV2_NET_LEN or e.net == NET_TORV2:
+                m.skipped += 1
+            else:
+                m.addrs.append(e)
+        if f.read(1):
+            raise DeserializationError("bytes after the last addrv2 entry")
+        return m
+
+    def __repr__(self):
+        shown = ", ".join(str(a) for a in self.addrs[:3])
+        return "msg_addrv2(%d: %s%s)" % (len(self.addrs), shown,
+                                         ", ..." if len(self.addrs) > 3 else "")
+
+
+def addrv2_batches(entries, per_msg=WIRE_MAX_ADDR):
+    """Split entries into msg_addrv2 messages of at most per_msg entries."""
+    return [msg_addrv2(entries[i:i + per_msg]) for i in range(0, len(entries), per_msg)]
+
+
+def distinct_ipv4_entries(n, first_octet=11, port=None, time=None):
+    """n AddrV2Entry with distinct routable IPv4 addresses first_octet.x.y.7 (256 per /16
+    group); port: fixed, or None for 1000 + i; time: None for now."""
+    out = []
+    for i in range(n):
+        ip = "%d.%d.%d.%d" % (first_octet + i // 65536, (i // 256) % 256, i % 256, 7)
+        out.append(AddrV2Entry.ipv4(ip, port if port is not None else 1000 + i % 60000,
+                                    time=time))
+    return out
 
 
 # --- signed messages ---------------------------------------------------------------------------
@@ -645,7 +838,8 @@ def zlib_bomb(inner_command=b"ping", declared_len=1000, inflated_len=4000000):
 
 MESSAGE_TYPES = {cls.command: cls for cls in
                  (msg_version, msg_verack, msg_sendaddrv2, msg_ping, msg_pong, msg_inv,
-                  msg_getdata, msg_notfound, msg_msg, msg_sendzlib, msg_zlib_raw)}
+                  msg_getdata, msg_notfound, msg_msg, msg_sendzlib, msg_zlib_raw,
+                  msg_getaddr, msg_addrv2)}
 
 
 # --- frames ---------------------------------------------------------------------------------

@@ -423,16 +423,18 @@ class TestNode:
         P2PInterface: auto_pong, auto_verack, version_kwargs, ...). send_version: send our
         version (and sendaddrv2) at once; wait_for_verack: wait until the node's verack came
         (the handshake is done from our side; the node is established once it reads our verack).
-        rcvbuf/sndbuf in kwargs set the socket buffer sizes.
+        rcvbuf/sndbuf in kwargs set the socket buffer sizes; source= the local address to
+        connect from (any 127/8 address: test peers in different network groups).
         """
         from .p2p import P2PInterface
         timeout = timeout or 30 * self.timeout_factor
         rcvbuf = kwargs.pop("rcvbuf", None)
         sndbuf = kwargs.pop("sndbuf", None)
+        source = kwargs.pop("source", None)
         if p2p is None:
             p2p = P2PInterface(log=self._log, **kwargs)
         p2p.peer_connect("127.0.0.1", self.p2p_port, timeout=timeout, rcvbuf=rcvbuf,
-                         sndbuf=sndbuf)
+                         sndbuf=sndbuf, source=source)
         self.p2ps.append(p2p)
         if send_version:
             p2p.send_version()
@@ -503,9 +505,55 @@ class TestNode:
     def peer_of(self, p2p):
         """This node's getpeerinfo entry for a test peer (matched by its local port), or None."""
         for p in self.rpc.getpeerinfo():
-            if p["addr"] == "127.0.0.1:%d" % p2p.local_port:
+            if p["addr"] == p2p.local_addr:
                 return p
         return None
+
+    # --- address book and discovery (doc/discovery.md) ---------------------------------------
+
+    def addresses(self, network=None):
+        """The "address:port" strings of the whole address book (getnodeaddresses 0); IPv6
+        addresses in brackets, as P2PInterface and AddrV2Entry print them."""
+        args = [0] if network is None else [0, network]
+        return {("[%s]:%d" if ":" in a["address"] else "%s:%d") % (a["address"], a["port"])
+                for a in self.rpc.getnodeaddresses(*args)}
+
+    def wait_for_addresses(self, wanted, timeout=None):
+        """Wait until every "address:port" in wanted is in the address book."""
+        wanted = set(wanted)
+        timeout = timeout or 30 * self.timeout_factor
+        wait_until(lambda: wanted <= self.addresses(), timeout=timeout,
+                   message=lambda: "node%d: addresses %s in the book; missing %s" %
+                   (self.index, sorted(wanted), sorted(wanted - self.addresses())))
+
+    def add_peer_address(self, hostport, tried=False):
+        """addpeeraddress for "ip:port" (or a TestNode: its P2P address); returns success."""
+        if isinstance(hostport, TestNode):
+            hostport = hostport.p2p_addr
+        host, _, port = hostport.rpartition(":")
+        return self.rpc.addpeeraddress(host.strip("[]"), int(port), tried)["success"]
+
+    def outbound_peers(self, connection_type=None, established=True):
+        """getpeerinfo entries of our outbound connections (of connection_type, if given)."""
+        return [p for p in self.rpc.getpeerinfo()
+                if not p["inbound"] and
+                (connection_type is None or p["connection_type"] == connection_type) and
+                (not established or p["state"] == "established")]
+
+    def outbound_addrs(self, connection_type="outbound-full-relay"):
+        """The set of "ip:port" we have an established outbound connection of that type to."""
+        return {p["addr"] for p in self.outbound_peers(connection_type)}
+
+    def wait_for_outbound(self, addrs, connection_type="outbound-full-relay", timeout=None):
+        """Wait until we have established connections of connection_type to every address
+        in addrs ("ip:port" strings or TestNodes)."""
+        want = {a.p2p_addr if isinstance(a, TestNode) else a for a in addrs}
+        timeout = timeout or 30 * self.timeout_factor
+        wait_until(lambda: want <= self.outbound_addrs(connection_type), timeout=timeout,
+                   message=lambda: "node%d: %s connections to %s; have %s" %
+                   (self.index, connection_type, sorted(want),
+                    sorted((p["addr"], p["connection_type"], p["state"])
+                           for p in self.rpc.getpeerinfo())))
 
     def wait_for_peer_of(self, p2p, state="established", timeout=None):
         """Wait until the node shows the test peer in getpeerinfo (in state, if given)."""

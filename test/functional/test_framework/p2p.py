@@ -33,6 +33,16 @@ inner message handled as if it had come in its own frame (also recorded under b"
 in `zlib_received`); a `zlib` frame from a node we never sent `sendzlib` to is an error.
 `send_message(m, compress=True)` wraps m in a `zlib` frame.
 
+Address gossip (doc/protocol.md, "getaddr", "addrv2"):
+
+    p2p.send_getaddr()                        # ask the node for addresses
+    p2p.send_addrs([AddrV2Entry.ipv4("11.1.2.3", 29733)])  # one addrv2 (any number of entries)
+    p2p.wait_for_addrs(["11.1.2.3:29733"])    # the node sent us these (any of its addrv2s)
+    P2PInterface(getaddr_answer=[...])        # a fake seed: every getaddr is answered with these
+
+Received addresses are kept in `addrs_received` (AddrV2Entry, in order, repeats kept);
+`addrv2_received` counts addrv2 messages and `getaddr_received` the node's getaddr requests.
+
 Every received message is recorded: `messages[command]` (list, in order), `message_count`,
 `last_message`, and `message_log` ((command, payload) in arrival order). A frame whose magic is wrong, or a known message that does not decode, is
 recorded in `errors` (the node should never send one).
@@ -53,6 +63,8 @@ from .messages import (
     decode_header,
     decode_message,
     encode_frame,
+    msg_addrv2,
+    msg_getaddr,
     msg_getdata,
     msg_inv,
     msg_msg,
@@ -82,8 +94,11 @@ class P2PInterface:
 
     def __init__(self, magic=MAGIC["regtest"], auto_handshake=True, auto_verack=True,
                  auto_pong=True, send_sendaddrv2=True, version_kwargs=None, log=None,
-                 send_sendzlib=False, getdata_mode="answer"):
+                 send_sendzlib=False, getdata_mode="answer", getaddr_answer=None):
         self.magic = magic
+        # None: ignore the node's getaddr; a list of AddrV2Entry: answer each getaddr with it
+        # (in addrv2 messages of at most 1,000).
+        self.getaddr_answer = getaddr_answer
         self.send_sendzlib = send_sendzlib
         self.getdata_mode = getdata_mode
         self.auto_handshake = auto_handshake
@@ -95,6 +110,7 @@ class P2PInterface:
 
         self.sock = None
         self.local_port = None
+        self.local_ip = None  # our end's address ("127.0.0.1", or the source= given)
         self.remote = None  # (host, port) of the node's end
         self.version_sent = None  # the msg_version we sent
         self.verack_sent = False
@@ -124,13 +140,23 @@ class P2PInterface:
         self.msgs_served = []       # ids we delivered in answer to getdata
         self.zlib_recv_from_node = False  # the node sent sendzlib
         self.zlib_received = 0      # zlib frames received (inflated)
+
+        # Address gossip.
+        self.addrs_received = []    # AddrV2Entry from every addrv2 received, in order
+        self.addrv2_received = 0    # addrv2 messages received
+        self.getaddr_received = 0   # getaddr messages received
+        self.getaddr_answered = 0   # getaddr messages we answered (getaddr_answer)
     # --- connecting ------------------------------------------------------------------------
 
-    def peer_connect(self, host, port, timeout=10, rcvbuf=None, sndbuf=None):
-        """Open a TCP connection to the node; start the reader. Sends nothing."""
+    def peer_connect(self, host, port, timeout=10, rcvbuf=None, sndbuf=None, source=None):
+        """Open a TCP connection to the node; start the reader. Sends nothing.
+        source: the local address to connect from (e.g. "127.5.0.1": any 127/8 address is
+        loopback on Linux, so test peers can come from different /16 network groups)."""
         s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
                           socket.SOCK_STREAM)
         self._set_bufs(s, rcvbuf, sndbuf)
+        if source:
+            s.bind((source, 0))
         s.settimeout(timeout)
         s.connect((host, port))
         s.settimeout(None)
@@ -161,12 +187,19 @@ class P2PInterface:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = s
         self.remote = remote
-        self.local_port = s.getsockname()[1]
+        self.local_ip, self.local_port = s.getsockname()[:2]
         with self._cond:
             self._connected = True
         self._reader = threading.Thread(target=self._read_loop, daemon=True,
                                         name="p2p-reader-%d" % self.local_port)
         self._reader.start()
+
+    @property
+    def local_addr(self):
+        """Our end as the node's getpeerinfo "addr" shows it: "ip:port"."""
+        if self.local_ip and ":" in self.local_ip:
+            return "[%s]:%d" % (self.local_ip, self.local_port)
+        return "%s:%d" % (self.local_ip or "127.0.0.1", self.local_port)
 
     @property
     def is_connected(self):
@@ -356,6 +389,11 @@ class P2PInterface:
                 self.notfound_received.extend(msg.hashes)
             elif isinstance(msg, msg_msg):
                 self.received_msgs[msg.id] = msg.message
+            elif isinstance(msg, msg_addrv2):
+                self.addrv2_received += 1
+                self.addrs_received.extend(msg.addrs)
+            elif isinstance(msg, msg_getaddr):
+                self.getaddr_received += 1
         try:
             self.on_message(msg)
         finally:
@@ -373,6 +411,10 @@ class P2PInterface:
             self.send_message(msg_pong(msg.nonce))
         elif isinstance(msg, msg_getdata):
             self.on_getdata(msg)
+        elif isinstance(msg, msg_getaddr) and self.getaddr_answer is not None:
+            self.send_addrs(self.getaddr_answer)
+            with self._cond:
+                self.getaddr_answered += 1
 
     def on_getdata(self, msg):
         """Answer a getdata as getdata_mode says. Override for other scripts."""
@@ -462,6 +504,35 @@ class P2PInterface:
         with self._cond:
             return self.inv_received.count(self._ids([id_])[0])
 
+    # --- address gossip ------------------------------------------------------------------------
+
+    def send_getaddr(self):
+        self.send_message(msg_getaddr())
+
+    def send_addrs(self, entries, per_msg=1000):
+        """Send entries (AddrV2Entry) in addrv2 messages of at most per_msg each (one message,
+        possibly empty, when there are none). Returns the number of messages."""
+        entries = list(entries)
+        batches = [entries[i:i + per_msg] for i in range(0, len(entries), per_msg)] or [[]]
+        for b in batches:
+            self.send_message(msg_addrv2(b))
+        return len(batches)
+
+    def addr_strings(self):
+        """The set of "ip:port" (IPv6 as "[ip]:port") of the addresses received so far."""
+        with self._cond:
+            return {str(a) for a in self.addrs_received}
+
+    def wait_for_addrs(self, wanted, timeout=DEFAULT_TIMEOUT):
+        """Wait until every address in wanted ("ip:port" strings or AddrV2Entry) was received."""
+        wanted = {w if isinstance(w, str) else str(w) for w in wanted}
+        self.wait_until(lambda: wanted <= {str(a) for a in self.addrs_received}, timeout,
+                        "addrv2 with %s" % ", ".join(sorted(wanted)[:5]))
+
+    def wait_for_getaddr(self, timeout=DEFAULT_TIMEOUT, count=1):
+        self.wait_until(lambda: self.getaddr_received >= count, timeout,
+                        "%d getaddr from the node" % count)
+
     # --- waiting -----------------------------------------------------------------------------
 
     def wait_until(self, predicate, timeout=DEFAULT_TIMEOUT, what=None):
@@ -506,6 +577,9 @@ class P2PInterface:
             self.notfound_received.clear()
             self.received_msgs.clear()
             self.msgs_served.clear()
+            self.addrs_received.clear()
+            self.addrv2_received = 0
+            self.getaddr_received = 0
 
     def commands_received(self):
         """The commands received so far, in order (a copy)."""
@@ -520,3 +594,72 @@ def listen_socket(host="127.0.0.1"):
     s.bind((host, 0))
     s.listen(8)
     return s
+
+
+class P2PListener:
+    """A listening test peer "node": accepts every connection a p2pd node makes to it (outbound
+    selection, -seednode, -connect, addnode) on its own thread, and makes a P2PInterface for each
+    with factory() (default: P2PInterface(**kwargs)).
+
+        lst = P2PListener(getaddr_answer=[...])          # a fake seed node
+        node.start(["-seednode=%s" % lst.addr])
+        p2p = lst.wait_for_connection()                   # the first one accepted
+        lst.close()                                       # stop listening, close all
+
+    `port`, `addr` ("127.0.0.1:<port>"), `connections` (accepted P2PInterfaces, in order).
+    """
+
+    def __init__(self, factory=None, host="127.0.0.1", log=None, **kwargs):
+        self._log = log or (lambda msg: None)
+        self._factory = factory or (lambda: P2PInterface(log=self._log, **kwargs))
+        self.sock = listen_socket(host)
+        self.port = self.sock.getsockname()[1]
+        self.addr = "%s:%d" % (host, self.port)
+        self.connections = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True,
+                                        name="p2p-listener-%d" % self.port)
+        self._thread.start()
+
+    def _accept_loop(self):
+        while True:
+            try:
+                s, addr = self.sock.accept()
+            except OSError:
+                return
+            p2p = self._factory()
+            s.settimeout(None)
+            p2p._attach(s, addr[:2])
+            with self._cond:
+                self.connections.append(p2p)
+                self._cond.notify_all()
+
+    def wait_for_connection(self, count=1, timeout=DEFAULT_TIMEOUT):
+        """Wait until count connections were accepted; return the count-th one."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.connections) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("listener %d: %d connection(s) within %gs, wanted %d" %
+                                         (self.port, len(self.connections), timeout, count))
+                self._cond.wait(min(left, 0.5))
+            return self.connections[count - 1]
+
+    def connected(self):
+        """The accepted connections that are still open."""
+        with self._cond:
+            return [p for p in self.connections if p.is_connected]
+
+    def close(self):
+        """Stop listening and close every accepted connection."""
+        self._closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self._thread.join(timeout=5)
+        for p in list(self.connections):
+            p.peer_disconnect()
