@@ -17,6 +17,7 @@
 #include "net/peer.h"
 
 struct banman;
+struct reputation;
 struct clock;
 struct event_base;
 struct evdns_base;
@@ -123,7 +124,8 @@ struct connman_config {
 	size_t nfixedseeds;
 	const struct peer_addr *anchors; /* dialled first */
 	size_t nanchors;
-	struct banman *banman;                 /* bans and discouragement (borrowed); may be NULL */
+	struct banman *banman;         /* bans and discouragement (borrowed); may be NULL */
+	struct reputation *reputation; /* remembered peer reputation (borrowed); may be NULL */
 	const struct net_whitelist *whitelist; /* -whitelist entries (copied) */
 	size_t nwhitelist;
 	const char *const *whitebind; /* -whitebind "[perms@]addr[:port]": extra listeners */

@@ -1,7 +1,8 @@
 /* Inbound eviction: when every inbound slot is taken, which inbound peer makes room for a new
  * one (doc/design.md, "Inbound eviction"; Bitcoin Core's algorithm, adapted).
  *
- * From the inbound candidates, protect in turn: the EVICT_PROTECT_NETGROUP peers whose network
+ * From the inbound candidates, protect in turn: the EVICT_PROTECT_SCORE best reputation
+ * scores, the EVICT_PROTECT_NETGROUP peers whose network
  * groups sort highest under a secret keyed hash (diversity an attacker cannot choose), the
  * EVICT_PROTECT_PING lowest minimum pings, the EVICT_PROTECT_USEFUL peers that most recently
  * sent us a new valid message, and half of the rest by longest uptime. Among those left, take the
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define EVICT_PROTECT_SCORE    4
 #define EVICT_PROTECT_NETGROUP 4
 #define EVICT_PROTECT_PING     8
 #define EVICT_PROTECT_USEFUL   4
@@ -27,6 +29,7 @@ struct evict_candidate {
 	uint64_t netgroup;    /* network group id (netaddr_group) */
 	uint64_t keyed_group; /* netgroup under the node's secret key */
 	bool discouraged;     /* a misbehaving peer: evicted before anyone else */
+	double score;         /* reputation score (net/scoring.h): the best are protected first */
 };
 
 /* Pick the peer to evict, or return 0 when every candidate is protected (then refuse the new

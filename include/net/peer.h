@@ -111,7 +111,12 @@ struct peer {
 	uint32_t offences[OFF_COUNT]; /* per enum offence */
 	bool noban;                   /* never discouraged (-whitelist / -whitebind noban) */
 	unsigned perms;               /* enum net_perm of the connection */
-	bool discouraged;             /* its address was discouraged when it connected */
+	/* reputation (doc/scoring.md "Reputation") */
+	uint64_t first_deliveries; /* new valid messages it gave us first */
+	uint64_t answers;          /* our requests it answered with the message */
+	uint32_t colocated;        /* other peers from the same IP (refreshed by the tick) */
+	double remembered_good, remembered_bad; /* from earlier connections of its address */
+	bool discouraged;                       /* its address was discouraged when it connected */
 
 	bool send_paused;     /* our send buffer to it is over -maxsendbuffer: not served */
 	int64_t connected_us; /* clock_mono_us() at connection (eviction: age) */

@@ -46,4 +46,11 @@ double peer_misbehaviour(const struct peer *p, int64_t now_us);
  * the threshold the peer is disconnected and (unless noban) its address discouraged. */
 void peer_misbehaving(struct peer *p, enum offence o, const char *detail);
 
+/* The peer's reputation score and its parts (doc/scoring.md, "Reputation"). */
+struct score_breakdown {
+	double uptime, first_deliveries, answers, misbehaviour, colocation, remembered;
+};
+/* Compute the score now (now: node clock seconds; now_us: monotonic); parts may be NULL. */
+double peer_score(const struct peer *p, int64_t now, int64_t now_us, struct score_breakdown *parts);
+
 #endif

@@ -23,6 +23,7 @@ struct gossip;
 struct msgstore;
 struct evdns_base;
 struct netparams;
+struct reputation;
 struct rpc_auth;
 struct rpc_server;
 
@@ -37,8 +38,10 @@ struct node {
 	struct evdns_base *dns;  /* resolver for -connect/-addnode host names; may be NULL */
 	struct connman *connman; /* peers; NULL until the network starts */
 	struct addrman *addrman; /* the address book; NULL until the network starts */
-	struct banman *banman;   /* bans and discouragement; NULL until the network starts */
-	int64_t bantime;         /* -bantime: seconds a setban without a bantime lasts */
+	struct reputation
+		*reputation;   /* remembered peer reputation; NULL until the network starts */
+	struct banman *banman; /* bans and discouragement; NULL until the network starts */
+	int64_t bantime;       /* -bantime: seconds a setban without a bantime lasts */
 	struct db *db;
 	struct msgstore *msgstore; /* messages; NULL until the database is open */
 	struct gossip *gossip;     /* relay engine; NULL when the network is not started */

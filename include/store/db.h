@@ -24,6 +24,7 @@ enum db_prefix {
 	DB_PREFIX_MSG_REPLIES = 'R', /* R<ref><created_at><id> -> "" */
 	DB_PREFIX_ADDRMAN = 'a',     /* a<k|h|e...> -> the address book (net/addrman.h) */
 	DB_PREFIX_BANS = 'b',        /* b<address><prefix length> -> a ban (net/banman.h) */
+	DB_PREFIX_REPUTATION = 'r',  /* r<16-byte IPv6/mapped address> -> bad, good, updated */
 };
 
 /* Largest value db_get returns; records are small, a larger one is treated as corrupt. */

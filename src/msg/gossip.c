@@ -52,6 +52,12 @@
 #define KNOWN_FILTER_FP  0.000001
 #define REJECT_FILTER_FP 0.000001
 
+/* A bounded FIFO of ids. */
+struct idring {
+	uint8_t (*ids)[32];
+	size_t head, n, cap;
+};
+
 struct gpeer {
 	struct peer *peer;
 	struct gossip *g;
@@ -70,6 +76,9 @@ struct gpeer {
 	struct token_bucket getdata_tb; /* ids it may request */
 	struct token_bucket bytes_tb;   /* message bytes it may send us */
 	uint64_t flood_dropped;         /* items dropped by the buckets since the last penalty */
+	struct idring pendq;  /* ids it announced that wait for one of its request slots */
+	uint8_t (*batch)[32]; /* getdata entries to send it at the end of this turn */
+	size_t nbatch;
 	struct gossip_peer_stats st;
 };
 
@@ -105,7 +114,16 @@ struct gossip {
 	bool prune_more;
 	struct listener listeners[GOSSIP_MAX_LISTENERS];
 	struct gossip_stats stats;
+	size_t inflight_total; /* requests in flight to all peers */
+	bool batched;          /* some peer has getdata entries to flush */
+	struct idring waitq;   /* ids waiting for room in the verification backlog */
 };
+
+/* Ids waiting for a free request slot of one peer (its announcement cap), and node-wide for room
+ * in the verification backlog. */
+#define WAITQ_MAX 65536
+/* getdata entries sent in one message (the rest go in the next). */
+#define GETDATA_BATCH 1000
 
 /* Value stored in a peer's requested map (the map needs a non-NULL value). */
 static int requested_mark;
@@ -285,6 +303,77 @@ static void reject(struct gossip *g, const uint8_t id[32], enum msg_verdict v, s
 
 /* ---- fetching ---- */
 
+static bool ring_push(struct idring *r, size_t max, const uint8_t id[32])
+{
+	if (r->n == r->cap) {
+		if (r->cap >= max)
+			return false;
+		size_t ncap = r->cap ? r->cap * 2 : 64;
+		if (ncap > max)
+			ncap = max;
+		uint8_t(*nids)[32] = malloc(ncap * 32);
+		if (!nids)
+			return false;
+		for (size_t i = 0; i < r->n; i++)
+			memcpy(nids[i], r->ids[(r->head + i) % r->cap], 32);
+		free(r->ids);
+		r->ids = nids;
+		r->cap = ncap;
+		r->head = 0;
+	}
+	memcpy(r->ids[(r->head + r->n) % r->cap], id, 32);
+	r->n++;
+	return true;
+}
+
+static bool ring_pop(struct idring *r, uint8_t id[32])
+{
+	if (r->n == 0)
+		return false;
+	memcpy(id, r->ids[r->head], 32);
+	r->head = (r->head + 1) % r->cap;
+	r->n--;
+	return true;
+}
+
+static void fetch_forget(struct gossip *g, struct fetch *f);
+
+static void flush_batch(struct gpeer *gp)
+{
+	if (gp->nbatch == 0)
+		return;
+	send_inv_list(gp->peer, CMD_GETDATA, (const uint8_t(*)[32])gp->batch, gp->nbatch);
+	gp->nbatch = 0;
+}
+
+/* Send every peer's pending getdata batch (end of a loop callback). */
+static void flush_all(struct gossip *g)
+{
+	if (!g->batched)
+		return;
+	g->batched = false;
+	for (struct peer *p = connman_peers(g->cfg.connman); p; p = p->next) {
+		struct gpeer *gp = gpeer_of(p);
+		if (gp)
+			flush_batch(gp);
+	}
+}
+
+/* Room to request one more message: requests in flight plus signatures waiting for the verify
+ * pool stay below its bound, so a message we fetch is never dropped for want of room. */
+static bool have_capacity(const struct gossip *g)
+{
+	return g->inflight_total + verify_pool_pending(g->pool) < VERIFY_MAX_PENDING;
+}
+
+static void inflight_done(struct gossip *g, struct gpeer *gp)
+{
+	if (gp && gp->st.inflight > 0)
+		gp->st.inflight--;
+	if (g->inflight_total > 0)
+		g->inflight_total--;
+}
+
 static void fetch_drop_announcer(struct gossip *g, struct fetch *f, uint64_t peer_id)
 {
 	for (uint8_t i = 0; i < f->nann; i++) {
@@ -303,9 +392,7 @@ static void fetch_drop_announcer(struct gossip *g, struct fetch *f, uint64_t pee
 static void fetch_release(struct gossip *g, struct fetch *f)
 {
 	if (f->inflight) {
-		struct gpeer *gp = gpeer_by_id(g, f->inflight);
-		if (gp && gp->st.inflight > 0)
-			gp->st.inflight--;
+		inflight_done(g, gpeer_by_id(g, f->inflight));
 		f->inflight = 0;
 	}
 	while (f->nann > 0)
@@ -321,23 +408,39 @@ static bool fetch_schedule(struct gossip *g, struct fetch *f, bool *sent_any)
 		return false;
 	if (f->nann == 0)
 		return true;
-	struct gpeer *best = NULL;
+	if (!have_capacity(g)) {
+		ring_push(&g->waitq, WAITQ_MAX, f->id); /* when full, the tick retries it */
+		return false;
+	}
+	/* Outbound announcers first, then the best reputation score. */
+	struct gpeer *best = NULL, *busy = NULL;
+	double best_score = 0;
+	int64_t now = now_secs(g), now_us = clock_mono_us();
 	for (uint8_t i = 0; i < f->nann; i++) {
 		struct gpeer *gp = gpeer_by_id(g, f->announcers[i]);
-		if (!gp || gp->st.inflight >= GOSSIP_MAX_INFLIGHT_PER_PEER ||
-		    idmap_count(gp->requested) >= GOSSIP_MAX_REQUESTED_PER_PEER)
+		if (!gp)
 			continue;
-		if (gp->outbound) {
-			best = gp;
-			break;
+		if (gp->st.inflight >= GOSSIP_MAX_INFLIGHT_PER_PEER ||
+		    idmap_count(gp->requested) >= GOSSIP_MAX_REQUESTED_PER_PEER) {
+			if (!busy)
+				busy = gp;
+			continue;
 		}
-		if (!best)
+		double score = peer_score(gp->peer, now, now_us, NULL);
+		if (!best || (gp->outbound && !best->outbound) ||
+		    (gp->outbound == best->outbound && score > best_score)) {
 			best = gp;
+			best_score = score;
+		}
 	}
-	if (!best)
+	if (!best) {
+		/* Every announcer is at its cap: wait for the first one's next free slot. */
+		if (busy)
+			ring_push(&busy->pendq, GOSSIP_MAX_ANNOUNCED_PER_PEER, f->id);
 		return false;
+	}
 	if (!best->outbound && clock_mono_us() - f->first_seen_us < g->cfg.inbound_delay_ms * 1000)
-		return false; /* give outbound announcers a chance first */
+		return false; /* give outbound announcers a chance first (the tick retries) */
 	f->inflight = best->peer->id;
 	f->requested_at = now_secs(g);
 	if (idmap_put(best->requested, f->id, &requested_mark) != 0) {
@@ -346,9 +449,43 @@ static bool fetch_schedule(struct gossip *g, struct fetch *f, bool *sent_any)
 	}
 	best->st.inflight++;
 	best->st.requested++;
-	send_inv_list(best->peer, CMD_GETDATA, (const uint8_t(*)[32])f->id, 1);
+	g->inflight_total++;
+	if (!best->batch) {
+		best->batch = malloc(GETDATA_BATCH * 32); /* lazily: idle peers stay small */
+		if (!best->batch) {
+			idmap_remove(best->requested, f->id);
+			inflight_done(g, best);
+			best->st.requested--;
+			f->inflight = 0;
+			return false;
+		}
+	}
+	if (best->nbatch == GETDATA_BATCH)
+		flush_batch(best);
+	memcpy(best->batch[best->nbatch++], f->id, 32);
+	g->batched = true;
 	*sent_any = true;
 	return false;
+}
+
+/* Schedule fetches that were waiting: this peer's own queue (a request slot of it freed), then
+ * the node-wide queue (room in the verification backlog). */
+static void pump(struct gossip *g, struct gpeer *gp)
+{
+	uint8_t id[32];
+	bool sent = false;
+	while (gp && gp->st.inflight < GOSSIP_MAX_INFLIGHT_PER_PEER && have_capacity(g) &&
+	       ring_pop(&gp->pendq, id)) {
+		struct fetch *f = idmap_get(g->tracked, id);
+		if (f && fetch_schedule(g, f, &sent))
+			fetch_forget(g, f);
+	}
+	size_t rounds = g->waitq.n;
+	while (rounds-- > 0 && have_capacity(g) && ring_pop(&g->waitq, id)) {
+		struct fetch *f = idmap_get(g->tracked, id);
+		if (f && fetch_schedule(g, f, &sent))
+			fetch_forget(g, f);
+	}
 }
 
 static void fetch_forget(struct gossip *g, struct fetch *f)
@@ -423,9 +560,13 @@ static void verified(void *ctx, void *job, bool valid)
 		int r = accept_msg(g, &j->m, j->id, false);
 		if (r < 0)
 			log_error("cannot store a message: database error");
-		else if (r > 0 && gp)
+		else if (r > 0 && gp) {
 			gp->peer->last_useful = now_secs(g); /* protects it from eviction */
+			gp->peer->first_deliveries++;
+		}
 	}
+	pump(g, NULL); /* room in the verification backlog */
+	flush_all(g);
 	release_vjob(j);
 }
 
@@ -455,6 +596,7 @@ static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, s
 		return;
 	}
 	gp->st.received++;
+	gp->peer->answers++;
 	rolling_bloom_insert(gp->known, id, 32);
 	struct fetch *f = idmap_get(g->tracked, id);
 	if (f)
@@ -501,8 +643,7 @@ static void on_notfound(struct gossip *g, struct gpeer *gp, const struct inv_ent
 		struct fetch *f = idmap_get(g->tracked, e[i].hash);
 		if (!f || f->inflight != gp->peer->id)
 			continue;
-		if (gp->st.inflight > 0)
-			gp->st.inflight--;
+		inflight_done(g, gp);
 		f->inflight = 0;
 		fetch_drop_announcer(g, f, gp->peer->id);
 		if (fetch_schedule(g, f, &sent))
@@ -604,6 +745,8 @@ static void h_peer_ready(void *ctx, struct peer *p)
 
 static void gpeer_free(struct gpeer *gp)
 {
+	free(gp->pendq.ids);
+	free(gp->batch);
 	event_free(gp->inv_timer);
 	idmap_free(gp->requested);
 	rolling_bloom_free(gp->known);
@@ -622,8 +765,11 @@ static bool forget_peer(void *ctx, const uint8_t id[32], void *value)
 	struct gone_ctx *c = ctx;
 	struct fetch *f = value;
 	(void)id;
-	if (f->inflight == c->peer_id)
+	if (f->inflight == c->peer_id) {
 		f->inflight = 0;
+		if (c->g->inflight_total > 0)
+			c->g->inflight_total--;
+	}
 	for (uint8_t i = 0; i < f->nann; i++)
 		if (f->announcers[i] == c->peer_id) {
 			memmove(&f->announcers[i], &f->announcers[i + 1],
@@ -658,8 +804,11 @@ static bool h_message(void *ctx, struct peer *p, const char *cmd, const uint8_t 
 	bool is_inv = strcmp(cmd, CMD_INV) == 0, is_getdata = strcmp(cmd, CMD_GETDATA) == 0,
 	     is_notfound = strcmp(cmd, CMD_NOTFOUND) == 0;
 	if (strcmp(cmd, CMD_MSG) == 0) {
-		if (gp)
+		if (gp) {
 			on_msg(g, gp, payload, len);
+			pump(g, gp);
+			flush_all(g);
+		}
 		return true;
 	}
 	if (!is_inv && !is_getdata && !is_notfound)
@@ -680,6 +829,8 @@ static bool h_message(void *ctx, struct peer *p, const char *cmd, const uint8_t 
 	else
 		on_notfound(g, gp, e, n);
 	free(e);
+	pump(g, gp);
+	flush_all(g);
 	return true;
 }
 
@@ -708,8 +859,7 @@ static bool tick_fetch(void *ctx, const uint8_t id[32], void *value)
 		char hex[65];
 		hex_encode(hex, f->id, 32);
 		log_debug(LOG_MSG, "request for %s timed out at peer=%" PRIu64, hex, f->inflight);
-		if (gp && gp->st.inflight > 0)
-			gp->st.inflight--;
+		inflight_done(t->g, gp);
 		if (gp)
 			peer_misbehaving(gp->peer, OFF_BROKEN_PROMISE, hex);
 		uint64_t slow = f->inflight;
@@ -746,6 +896,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct tick_ctx t = {g, now_secs(g), false};
 	idmap_filter(g->tracked, tick_fetch, &t);
+	flush_all(g);
 	prune_step(g, t.now);
 }
 
@@ -817,6 +968,7 @@ void gossip_free(struct gossip *g)
 	}
 	idmap_free(g->verifying);
 	rolling_bloom_free(g->rejected);
+	free(g->waitq.ids);
 	free(g);
 }
 

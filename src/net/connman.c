@@ -33,6 +33,8 @@
 #include "connman_impl.h"
 #include "net/banman.h"
 #include "net/eviction.h"
+#include "net/reputation.h"
+#include "net/scoring.h"
 #include "net/transport.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -51,6 +53,32 @@ static int64_t mono_secs(void)
 }
 
 /* ---- peers ---- */
+
+/* Start a connection from what we remember of its address (doc/scoring.md "Reputation"). */
+static void recall(struct connman *cm, struct peer *p)
+{
+	if (!cm->cfg.reputation || p->addr.len == 0)
+		return;
+	double bad, good;
+	reputation_get(cm->cfg.reputation, &p->addr, &bad, &good);
+	p->remembered_bad = bad;
+	p->remembered_good = good;
+	p->misbehaviour = bad;
+	p->misbehaviour_us = clock_mono_us();
+}
+
+/* Remember the connection's outcome for its address. */
+static void remember(struct connman *cm, struct peer *p)
+{
+	if (!cm->cfg.reputation || p->addr.len == 0 || !p->version)
+		return;
+	int64_t now = clock_now(cm->cfg.clock), now_us = clock_mono_us();
+	struct score_breakdown b;
+	peer_score(p, now, now_us, &b);
+	double good = b.uptime + b.first_deliveries + b.answers;
+	/* Good behaviour adds to what was remembered; the bad points already started from it. */
+	reputation_put(cm->cfg.reputation, &p->addr, -b.misbehaviour, p->remembered_good + good);
+}
 
 static void peer_process(struct peer *p);
 
@@ -133,6 +161,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		evutil_socket_t fd = bufferevent_getfd(bev);
 		set_nodelay(fd);
 		fill_local_addr(p, fd);
+		recall(p->cm, p);
 		struct added_node *an = added_for_peer(p->cm, p->id);
 		if (an)
 			an->backoff = ADDNODE_BACKOFF_MIN;
@@ -244,6 +273,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 		*pp = p->next;
 		cm->npeers--;
 		outbound_peer_closed(cm, p);
+		remember(cm, p);
 		struct added_node *an = added_for_peer(cm, p->id);
 		if (an) {
 			an->peer_id = 0;
@@ -395,6 +425,7 @@ static bool make_room(struct connman *cm)
 		c[k].last_useful = p->last_useful;
 		c[k].netgroup = group;
 		c[k].discouraged = p->discouraged;
+		c[k].score = peer_score(p, clock_now(cm->cfg.clock), clock_mono_us(), NULL);
 		memcpy(&c[k].keyed_group, h, sizeof(c[k].keyed_group));
 		k++;
 	}
@@ -456,6 +487,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	fill_local_addr(p, fd);
 	p->discouraged = discouraged;
 	p->perms = perms;
+	recall(cm, p);
 	p->noban = perms & NET_PERM_NOBAN;
 	log_debug(LOG_NET, "accepted connection from %s peer=%" PRIu64, addr, p->id);
 	peer_set_state(p, PEER_AWAIT_VERSION, "accepted");
@@ -581,6 +613,20 @@ static int check_fd_limit(struct connman *cm, char *err, size_t errlen)
 
 /* ---- housekeeping ---- */
 
+/* How often peers from the same IP are counted (an O(n^2) walk; 1,000 peers cost ~1 ms). */
+#define COLOCATION_REFRESH_US 10000000
+
+static void count_colocated(struct connman *cm)
+{
+	for (struct peer *p = cm->peers; p; p = p->next) {
+		uint32_t n = 0;
+		for (const struct peer *q = cm->peers; q; q = q->next)
+			n += q != p && q->state != PEER_DISCONNECTING &&
+			     netaddr_same_ip(&p->addr, &q->addr);
+		p->colocated = n;
+	}
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct connman *cm = arg;
@@ -590,6 +636,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	for (struct peer *p = cm->peers; p; p = p->next) {
 		process_housekeeping(p, now);
 		addrrelay_tick(cm, p, now, now_us);
+	}
+	if (now_us >= cm->next_colocation_us) {
+		cm->next_colocation_us = now_us + COLOCATION_REFRESH_US;
+		count_colocated(cm);
 	}
 	outbound_tick(cm);
 	if (!cm->active)
@@ -712,6 +762,7 @@ void connman_free(struct connman *cm)
 	while (cm->peers) {
 		struct peer *p = cm->peers;
 		cm->peers = p->next;
+		remember(cm, p);
 		peer_free(p);
 	}
 	if (cm->tick)

@@ -58,6 +58,7 @@ struct connman {
 	uint64_t total_recv, total_sent;
 	uint64_t bytes_saved; /* by compression, both directions */
 	struct net_handler handler;
+	int64_t next_colocation_us;
 	int32_t start_height;
 	/* discovery */
 	struct local_addr local[CONNMAN_MAX_LOCAL];

@@ -11,6 +11,13 @@ static size_t protect(struct evict_candidate *c, size_t n, size_t k,
 	return n > k ? n - k : 0;
 }
 
+/* ascending score: the best scores are protected */
+static int by_score(const void *a, const void *b)
+{
+	const struct evict_candidate *x = a, *y = b;
+	return x->score < y->score ? -1 : x->score > y->score;
+}
+
 /* ascending keyed group: highest keyed groups are protected */
 static int by_keyed_group(const void *a, const void *b)
 {
@@ -53,6 +60,7 @@ uint64_t evict_select(struct evict_candidate *c, size_t n)
 		}
 	if (pick)
 		return pick;
+	n = protect(c, n, EVICT_PROTECT_SCORE, by_score);
 	n = protect(c, n, EVICT_PROTECT_NETGROUP, by_keyed_group);
 	n = protect(c, n, EVICT_PROTECT_PING, by_ping_desc);
 	n = protect(c, n, EVICT_PROTECT_USEFUL, by_useful);

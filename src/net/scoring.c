@@ -57,3 +57,34 @@ void peer_misbehaving(struct peer *p, enum offence o, const char *detail)
 	snprintf(why, sizeof(why), "misbehaviour threshold reached (%s)", table[o].name);
 	peer_disconnect(p, why);
 }
+
+/* Reputation weights and caps (doc/scoring.md). */
+#define SCORE_UPTIME_PER_HOUR 1.0
+#define SCORE_UPTIME_CAP      10.0
+#define SCORE_DELIVERY        0.1
+#define SCORE_DELIVERY_CAP    50.0
+#define SCORE_ANSWER          0.05
+#define SCORE_ANSWER_CAP      20.0
+#define SCORE_COLOCATION      10.0
+
+static double capped(double v, double cap)
+{
+	return v > cap ? cap : v;
+}
+
+double peer_score(const struct peer *p, int64_t now, int64_t now_us, struct score_breakdown *out)
+{
+	struct score_breakdown b;
+	double hours = now > p->conn_time ? (double)(now - p->conn_time) / 3600.0 : 0;
+	b.uptime = capped(hours * SCORE_UPTIME_PER_HOUR, SCORE_UPTIME_CAP);
+	b.first_deliveries =
+		capped((double)p->first_deliveries * SCORE_DELIVERY, SCORE_DELIVERY_CAP);
+	b.answers = capped((double)p->answers * SCORE_ANSWER, SCORE_ANSWER_CAP);
+	b.misbehaviour = -peer_misbehaviour(p, now_us);
+	b.colocation = -(double)p->colocated * SCORE_COLOCATION;
+	b.remembered = p->remembered_good;
+	if (out)
+		*out = b;
+	return b.uptime + b.first_deliveries + b.answers + b.misbehaviour + b.colocation +
+	       b.remembered;
+}

@@ -27,6 +27,7 @@
 #include "net/addrman.h"
 #include "net/banman.h"
 #include "net/connman.h"
+#include "net/reputation.h"
 #include "node/context.h"
 #include "node/options.h"
 #include "rpc/auth.h"
@@ -512,6 +513,8 @@ static void save_addrman_cb(evutil_socket_t fd, short what, void *arg)
 		log_error("cannot save the address book");
 	if (node->banman)
 		banman_sweep(node->banman);
+	if (node->reputation && reputation_save(node->reputation, node->db, false) != 0)
+		log_error("cannot save peer reputations");
 }
 
 static struct evdns_base *make_resolver(struct node *node)
@@ -556,6 +559,9 @@ static int start_network(struct node *node)
 		    subnet_parse(&wl[i].subnet, rest, perr, sizeof(perr)) != 0)
 			return init_error("-whitelist=%s: %s", wls[i], perr);
 	}
+	node->reputation = reputation_load(node->db, &node->clock);
+	if (!node->reputation)
+		return init_error("cannot load peer reputations: %s", db_last_error(node->db));
 	if (addrman_load(&node->addrman, node->db, &node->clock, node->params->allow_local) != 0)
 		return init_error("cannot load the address book: %s", db_last_error(node->db));
 	log_info("Address book: %zu addresses", addrman_size(node->addrman));
@@ -602,6 +608,7 @@ static int start_network(struct node *node)
 	cfg.anchors = anchors;
 	cfg.nanchors = nanchors;
 	cfg.banman = node->banman;
+	cfg.reputation = node->reputation;
 	cfg.whitelist = wl;
 	cfg.nwhitelist = nwl;
 	cfg.nwhitebind = args_get_list(a, "whitebind", &cfg.whitebind);
@@ -670,6 +677,10 @@ static void shutdown_node(struct node *node)
 	node->addrman = NULL;
 	banman_free(node->banman);
 	node->banman = NULL;
+	if (node->reputation && reputation_save(node->reputation, node->db, true) != 0)
+		log_error("cannot save peer reputations");
+	reputation_free(node->reputation);
+	node->reputation = NULL;
 	if (node->dns)
 		evdns_base_free(node->dns, 0);
 	node->dns = NULL;

@@ -21,6 +21,7 @@
 #include "net/connman.h"
 #include "net/netaddr.h"
 #include "net/peer.h"
+#include "net/reputation.h"
 #include "net/scoring.h"
 #include "node/context.h"
 #include "rpc/protocol.h"
@@ -150,7 +151,6 @@ static void put_msg_stats(json_t *o, const struct gossip *g, const struct peer *
 	put(o, "msgs_inflight", json_integer((json_int_t)st.inflight), ok);
 }
 
-/* One getpeerinfo entry. now_us is clock_mono_us() (for pingwait); g may be NULL. */
 /* {"offence name": count} for the offences the peer committed (doc/scoring.md). */
 static json_t *offences_json(const struct peer *p)
 {
@@ -178,7 +178,9 @@ static json_t *permissions_json(const struct peer *p)
 	return finish(a, ok);
 }
 
-static json_t *peer_json(const struct peer *p, const struct gossip *g, int64_t now_us)
+/* One getpeerinfo entry. now is the node clock, now_us clock_mono_us() (pingwait, decay); g
+ * may be NULL. */
+static json_t *peer_json(const struct peer *p, const struct gossip *g, int64_t now, int64_t now_us)
 {
 	char addr[NETADDR_STRLEN];
 	json_t *o = json_object();
@@ -230,6 +232,17 @@ static json_t *peer_json(const struct peer *p, const struct gossip *g, int64_t n
 	put(o, "offences", offences_json(p), &ok);
 	put(o, "discouraged", json_boolean(p->discouraged), &ok);
 	put(o, "permissions", permissions_json(p), &ok);
+	struct score_breakdown b;
+	put(o, "score", json_real(peer_score(p, now, now_us, &b)), &ok);
+	json_t *bd = json_object();
+	bool bok = bd != NULL;
+	put(bd, "uptime", json_real(b.uptime), &bok);
+	put(bd, "first_deliveries", json_real(b.first_deliveries), &bok);
+	put(bd, "answers", json_real(b.answers), &bok);
+	put(bd, "misbehaviour", json_real(b.misbehaviour), &bok);
+	put(bd, "colocation", json_real(b.colocation), &bok);
+	put(bd, "remembered", json_real(b.remembered), &bok);
+	put(o, "score_breakdown", finish(bd, bok), &ok);
 	return finish(o, ok);
 }
 
@@ -263,7 +276,9 @@ static json_t *rpc_getpeerinfo(struct rpc_call *call, json_t *params, struct rpc
 	bool ok = true;
 	int64_t now_us = clock_mono_us();
 	for (size_t i = 0; i < n; i++)
-		if (json_array_append_new(out, peer_json(v[i], call->node->gossip, now_us)) != 0)
+		if (json_array_append_new(out, peer_json(v[i], call->node->gossip,
+							 clock_now(&call->node->clock), now_us)) !=
+		    0)
 			ok = false;
 	free(v);
 	out = finish(out, ok);
@@ -721,6 +736,33 @@ static json_t *rpc_clearbanned(struct rpc_call *call, json_t *params, struct rpc
 	return json_null();
 }
 
+/* ---- reputation ---- */
+
+static int score_one(void *ctx, const struct reputation_entry *e)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+	put(o, "address", json_string(e->address), &ok);
+	put(o, "bad", json_real(e->bad), &ok);
+	put(o, "good", json_real(e->good), &ok);
+	put(o, "updated", json_integer(e->updated), &ok);
+	o = finish(o, ok);
+	return o == NULL || json_array_append_new(ctx, o) != 0;
+}
+
+static json_t *rpc_getpeerscores(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	(void)params;
+	if (call->node->reputation == NULL)
+		return rpc_fail(err, RPC_CLIENT_P2P_DISABLED,
+				"Error: Peer-to-peer functionality missing or disabled");
+	json_t *out = json_array();
+	if (out == NULL)
+		return rpc_fail(err, RPC_INTERNAL_ERROR, "out of memory");
+	reputation_list(call->node->reputation, score_one, out);
+	return out;
+}
+
 const struct rpc_method rpc_network_methods[] = {
 	{"addnode", rpc_addnode},
 	{"addpeeraddress", rpc_addpeeraddress},
@@ -733,6 +775,7 @@ const struct rpc_method rpc_network_methods[] = {
 	{"getnetworkinfo", rpc_getnetworkinfo},
 	{"getnodeaddresses", rpc_getnodeaddresses},
 	{"getpeerinfo", rpc_getpeerinfo},
+	{"getpeerscores", rpc_getpeerscores},
 	{"listbanned", rpc_listbanned},
 	{"ping", rpc_ping},
 	{"setban", rpc_setban},

@@ -510,6 +510,25 @@ static const struct rpc_spec spec_getnodeaddresses = {
 		    "p2p-cli -named getnodeaddresses network=onion count=12",
 };
 
+static const struct rpc_spec spec_getpeerscores = {
+	.name = "getpeerscores",
+	.category = "network",
+	.description = "List the reputation remembered per IP address from earlier connections\n"
+		       "(doc/scoring.md, \"Reputation\"): bad points halve every 24 hours, good\n"
+		       "points every 7 days. At most 10,000 addresses are remembered.",
+	.result = "[                         (json array)\n"
+		  "  {                       (json object)\n"
+		  "    \"address\" : \"str\",    (string) The IP address\n"
+		  "    \"bad\" : n.n,          (numeric) Remembered misbehaviour points, decayed "
+		  "to now\n"
+		  "    \"good\" : n.n,         (numeric) Remembered good score, decayed to now\n"
+		  "    \"updated\" : xxx       (numeric) When it was last remembered (UNIX time)\n"
+		  "  },\n"
+		  "  ...\n"
+		  "]",
+	.examples = "p2p-cli getpeerscores",
+};
+
 static const struct rpc_spec spec_getpeerinfo = {
 	.name = "getpeerinfo",
 	.category = "network",
@@ -625,6 +644,10 @@ static const struct rpc_spec spec_getpeerinfo = {
 		"                                  it connected\n"
 		"    \"permissions\" : [ \"perm\" ]    (array) noban, addr, relay (-whitelist,\n"
 		"                                  -whitebind)\n"
+		"    \"score\" : n.n,                (numeric) Reputation score (doc/scoring.md)\n"
+		"    \"score_breakdown\" : { ... }   (object) Its parts: uptime, "
+		"first_deliveries,\n"
+		"                                  answers, misbehaviour, colocation, remembered\n"
 		"  },\n"
 		"  ...\n"
 		"]",
@@ -737,6 +760,7 @@ static const struct rpc_spec *const all_specs[] = {
 	&spec_getnetworkinfo,
 	&spec_getnodeaddresses,
 	&spec_getpeerinfo,
+	&spec_getpeerscores,
 	&spec_listbanned,
 	&spec_ping,
 	&spec_setban,

@@ -43,6 +43,7 @@ static void test_most_represented_group_loses_its_youngest(void **state)
 	for (size_t i = 20; i < N; i++) {
 		c[i].netgroup = 1;
 		c[i].min_ping_us = 900000;
+		c[i].score = -10; /* colocated: its reputation suffers too */
 	}
 	uint64_t victim = evict_select(c, N);
 	assert_true(victim >= 21 && victim <= N);
@@ -70,6 +71,21 @@ static void test_low_ping_and_useful_peers_are_protected(void **state)
 	assert_true(victim > N / 2);
 }
 
+static void test_best_scores_are_protected(void **state)
+{
+	(void)state;
+	enum { N = 30 };
+	struct evict_candidate c[N];
+	fill(c, N);
+	for (size_t i = 0; i < N; i++)
+		c[i].netgroup = 5;
+	/* the youngest peer would go, but its reputation is the best */
+	c[N - 1].score = 50;
+	uint64_t victim = evict_select(c, N);
+	assert_int_not_equal(victim, 0);
+	assert_int_not_equal(victim, N);
+}
+
 static void test_discouraged_goes_first(void **state)
 {
 	(void)state;
@@ -87,6 +103,7 @@ int main(void)
 		cmocka_unit_test(test_everyone_protected_when_few),
 		cmocka_unit_test(test_most_represented_group_loses_its_youngest),
 		cmocka_unit_test(test_low_ping_and_useful_peers_are_protected),
+		cmocka_unit_test(test_best_scores_are_protected),
 		cmocka_unit_test(test_discouraged_goes_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

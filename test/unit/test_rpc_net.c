@@ -352,7 +352,8 @@ static void test_getpeerinfo(void **state)
 		"malformed,protocol_violations,unknown_messages,msgs_announced,msgs_requested,"
 		"msgs_received,msgs_sent,msgs_duplicate,msgs_invalid,msgs_notfound,"
 		"msgs_unrequested,msgs_inflight,addr_relay_enabled,addr_processed,"
-		"addr_rate_limited,zlib,misbehaviour,offences,discouraged,permissions";
+		"addr_rate_limited,zlib,misbehaviour,offences,discouraged,permissions,score,"
+		"score_breakdown";
 	assert_keys(out, keys);
 	assert_keys(in, keys);
 
