@@ -10,7 +10,7 @@
  * ingest time runs from the first inv to the moment the observer has seen all N ids. It prints
  * a table and one JSON line for doc/benchmarks.md. A standalone program, never run by make check.
  *
- * Usage: bench_ingest [-n=N] [-threads=T[,T...]] [-timeout=SECS] [-refill] [-p2pd=PATH]
+ * Usage: bench_ingest [-n=N] [-threads=T[,T...]] [-timeout=SECS] [-refill] [-v] [-p2pd=PATH]
  * (p2pd defaults to ../../src/p2pd next to this program, as in a build directory; -refill is a
  * diagnostic mode, see refill()) */
 #define _GNU_SOURCE
@@ -562,8 +562,10 @@ struct run {
 	uint8_t *seen;      /* per message: the node announced it to the observer (0/1) */
 	size_t next;        /* messages [0, next) have been announced */
 	size_t nserved, nseen;
-	bool refill;       /* -refill: see refill() */
-	size_t refill_pos; /* messages before it are served or were refilled */
+	bool refill;  /* -refill: see refill() */
+	bool verbose; /* -v: progress every second on stderr */
+	int64_t next_report;
+	size_t refill_pos; /* where refill() looks next for an id not yet requested */
 	size_t refill_due; /* bodies served since the last refill */
 	uint64_t getdata_frames, getdata_entries, reannounced, unknown_ids;
 	int64_t t_first_inv, t_done, last_progress;
@@ -645,12 +647,13 @@ static int refill(struct run *r)
 {
 	size_t idx[BENCH_INV_BATCH];
 	size_t k = 0;
-	while (r->refill_due > 0 && k < BENCH_INV_BATCH && r->refill_pos < r->next) {
-		size_t i = r->refill_pos++;
-		if (r->served[i])
-			continue;
-		idx[k++] = i;
-		r->refill_due--;
+	/* Round robin over the announced ids: a nudge that found every slot taken is repeated on a
+	 * later pass. At most one pass per call. */
+	for (size_t step = 0; step < r->next && k < r->refill_due && k < BENCH_INV_BATCH; step++) {
+		size_t i = r->refill_pos;
+		r->refill_pos = r->refill_pos + 1 < r->next ? r->refill_pos + 1 : 0;
+		if (!r->served[i])
+			idx[k++] = i;
 	}
 	r->refill_due = 0;
 	return k > 0 ? send_inv(r, idx, k) : 0;
@@ -789,6 +792,12 @@ static int run_loop(struct run *r, int64_t deadline)
 				r->last_progress = now;
 			}
 		}
+		if (r->verbose && now >= r->next_report) {
+			r->next_report = now + 1000000;
+			fprintf(stderr, "  t=%.1fs announced=%zu served=%zu accepted=%zu\n",
+				r->t_first_inv ? (double)(now - r->t_first_inv) / 1e6 : 0.0,
+				r->next, r->nserved, r->nseen);
+		}
 		struct conn *cs[2] = {&r->flood, &r->obs};
 		struct pollfd pfd[2];
 		for (int i = 0; i < 2; i++) {
@@ -813,13 +822,14 @@ static int run_loop(struct run *r, int64_t deadline)
 /* Start a node with threads verification threads, flood it, stop it. Returns 0 (res filled;
  * res->timed_out when the deadline passed) or -1 on an error. */
 static int run_node(const struct corpus *c, const char *p2pd, int threads, int64_t timeout_s,
-		    bool refill, struct run_result *res)
+		    bool refill, bool verbose, struct run_result *res)
 {
 	struct node_proc np;
 	struct run r;
 	memset(&r, 0, sizeof(r));
 	r.c = c;
 	r.refill = refill;
+	r.verbose = verbose;
 	r.flood.fd = r.obs.fd = -1;
 	r.announced = calloc(c->n, 1);
 	r.served = calloc(c->n, 1);
@@ -862,7 +872,7 @@ struct options {
 	int threads[BENCH_MAX_RUNS];
 	int nruns;
 	int64_t timeout_s;
-	bool refill;
+	bool refill, verbose;
 	char p2pd[PATH_MAX];
 };
 
@@ -905,6 +915,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 			o->timeout_s = strtoll(a + 9, NULL, 10);
 			if (o->timeout_s <= 0)
 				return -1;
+		} else if (strcmp(a, "-v") == 0) {
+			o->verbose = true;
 		} else if (strcmp(a, "-refill") == 0) {
 			o->refill = true;
 		} else if (strncmp(a, "-p2pd=", 6) == 0) {
@@ -956,7 +968,7 @@ int main(int argc, char **argv)
 	if (parse_options(&o, argc, argv) != 0) {
 		fprintf(stderr,
 			"usage: %s [-n=N] [-threads=T[,T...]] [-timeout=SECS] [-refill] "
-			"[-p2pd=PATH]\n",
+			"[-v] [-p2pd=PATH]\n",
 			argv[0]);
 		return 2;
 	}
@@ -988,7 +1000,8 @@ int main(int argc, char **argv)
 		}
 		printf("raw verify: %.0f/s; p2pd -verifythreads=%d ...\n", raw, o.threads[i]);
 		fflush(stdout);
-		if (run_node(&c, o.p2pd, o.threads[i], o.timeout_s, o.refill, &rs[nr]) != 0) {
+		if (run_node(&c, o.p2pd, o.threads[i], o.timeout_s, o.refill, o.verbose, &rs[nr]) !=
+		    0) {
 			status = 1;
 			break;
 		}
