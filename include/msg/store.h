@@ -30,6 +30,13 @@ void msgstore_free(struct msgstore *s);
  * Returns 1 stored, 0 already present (nothing written), -1 database error. */
 int msgstore_put(struct msgstore *s, const struct sigmsg *m, const uint8_t id[32],
 		 int64_t received_at, bool sync);
+/* Store n messages in one database batch (a burst of verified messages: one write instead of
+ * n). result[i] is 1 stored, 0 already present (or earlier in this call), -1 refused (bad
+ * topic or time, encoding failure). Returns the number stored, or -1 on a database error
+ * (then nothing was written and every result is -1 or 0). */
+int msgstore_put_many(struct msgstore *s, const struct sigmsg *const *msgs,
+		      const uint8_t (*ids)[32], size_t n, int64_t received_at, bool sync,
+		      int *result);
 /* Whether a message with this id is stored. */
 bool msgstore_has(struct msgstore *s, const uint8_t id[32]);
 /* Fetch the serialized message. Returns 1 found (*raw malloc'd, caller frees), 0 not found, -1

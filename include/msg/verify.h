@@ -35,6 +35,9 @@ void verify_pool_free(struct verify_pool *vp, void (*release)(void *job));
 int verify_pool_submit(struct verify_pool *vp, const uint8_t sig[64], const uint8_t id[32],
 		       const uint8_t pubkey[32], void *job);
 size_t verify_pool_pending(const struct verify_pool *vp);
+/* Call fn(ctx) after each group of results delivered together (and after each inline
+ * verification), so the caller can act on a burst at once (one database batch). */
+void verify_pool_set_batch_end(struct verify_pool *vp, void (*fn)(void *ctx));
 int verify_pool_threads(const struct verify_pool *vp);
 
 #endif

@@ -98,6 +98,9 @@ struct vjob {
 	struct sigmsg m;
 };
 
+/* Verified messages stored together in one database batch (a burst from the verify pool). */
+#define ACCEPT_BATCH_MAX 256
+
 struct listener {
 	gossip_listener_fn fn;
 	void *ctx;
@@ -117,6 +120,8 @@ struct gossip {
 	size_t inflight_total; /* requests in flight to all peers */
 	bool batched;          /* some peer has getdata entries to flush */
 	struct idring waitq;   /* ids waiting for room in the verification backlog */
+	struct vjob *accepted[ACCEPT_BATCH_MAX]; /* verified, waiting for one store batch */
+	size_t naccepted;
 };
 
 /* Ids waiting for a free request slot of one peer (its announcement cap), and node-wide for room
@@ -271,19 +276,25 @@ static void update_start_height(struct gossip *g)
 					 st.count > INT32_MAX ? INT32_MAX : (int32_t)st.count);
 }
 
+/* A message was just stored: count it, announce it, tell the listeners. */
+static void stored(struct gossip *g, const struct sigmsg *m, const uint8_t id[32])
+{
+	g->stats.accepted++;
+	char hex[65];
+	hex_encode(hex, id, 32);
+	log_debug(LOG_MSG, "accepted message %s topic=%s", hex, m->topic);
+	relay(g, id);
+	notify(g, m, id);
+}
+
 /* Store a valid message and pass it on. Returns 1 stored, 0 already there, -1 db error. */
 static int accept_msg(struct gossip *g, const struct sigmsg *m, const uint8_t id[32], bool sync)
 {
 	int r = msgstore_put(g->cfg.store, m, id, now_secs(g), sync);
 	if (r <= 0)
 		return r;
-	g->stats.accepted++;
+	stored(g, m, id);
 	update_start_height(g);
-	char hex[65];
-	hex_encode(hex, id, 32);
-	log_debug(LOG_MSG, "accepted message %s topic=%s", hex, m->topic);
-	relay(g, id);
-	notify(g, m, id);
 	return 1;
 }
 
@@ -548,26 +559,59 @@ static void release_vjob(void *p)
 	free(j);
 }
 
+/* Store the verified messages waiting in g->accepted in one batch, then relay each. */
+static void flush_accepted(void *ctx)
+{
+	struct gossip *g = ctx;
+	size_t n = g->naccepted;
+	if (n == 0)
+		return;
+	g->naccepted = 0;
+	const struct sigmsg *msgs[ACCEPT_BATCH_MAX];
+	uint8_t ids[ACCEPT_BATCH_MAX][32];
+	int result[ACCEPT_BATCH_MAX];
+	for (size_t i = 0; i < n; i++) {
+		msgs[i] = &g->accepted[i]->m;
+		memcpy(ids[i], g->accepted[i]->id, 32);
+	}
+	if (msgstore_put_many(g->cfg.store, msgs, (const uint8_t(*)[32])ids, n, now_secs(g), false,
+			      result) < 0)
+		log_error("cannot store %zu messages: database error", n);
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		struct vjob *j = g->accepted[i];
+		idmap_remove(g->verifying, j->id);
+		if (result[i] == 1) {
+			any = true;
+			stored(g, &j->m, j->id);
+			struct gpeer *gp = gpeer_by_id(g, j->peer_id);
+			if (gp) {
+				gp->peer->last_useful = now_secs(g); /* protects it from eviction */
+				gp->peer->first_deliveries++;
+			}
+		}
+		release_vjob(j);
+	}
+	if (any)
+		update_start_height(g);
+	pump(g, NULL); /* room in the verification backlog */
+	flush_all(g);
+}
+
 static void verified(void *ctx, void *job, bool valid)
 {
 	struct gossip *g = ctx;
 	struct vjob *j = job;
-	idmap_remove(g->verifying, j->id);
-	struct gpeer *gp = gpeer_by_id(g, j->peer_id);
 	if (!valid) {
-		reject(g, j->id, MSG_BAD_SIG, gp);
-	} else {
-		int r = accept_msg(g, &j->m, j->id, false);
-		if (r < 0)
-			log_error("cannot store a message: database error");
-		else if (r > 0 && gp) {
-			gp->peer->last_useful = now_secs(g); /* protects it from eviction */
-			gp->peer->first_deliveries++;
-		}
+		idmap_remove(g->verifying, j->id);
+		reject(g, j->id, MSG_BAD_SIG, gpeer_by_id(g, j->peer_id));
+		release_vjob(j);
+		return;
 	}
-	pump(g, NULL); /* room in the verification backlog */
-	flush_all(g);
-	release_vjob(j);
+	/* Stays in verifying until stored, so it is not fetched again meanwhile. */
+	g->accepted[g->naccepted++] = j;
+	if (g->naccepted == ACCEPT_BATCH_MAX)
+		flush_accepted(g);
 }
 
 static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, size_t len)
@@ -914,6 +958,8 @@ struct gossip *gossip_new(const struct gossip_config *cfg, char *err, size_t err
 	g->verifying = idmap_new();
 	g->rejected = rolling_bloom_new(GOSSIP_REJECT_FILTER_SIZE, REJECT_FILTER_FP);
 	g->pool = verify_pool_new(cfg->base, cfg->verify_threads, verified, g);
+	if (g->pool)
+		verify_pool_set_batch_end(g->pool, flush_accepted);
 	g->tick = event_new(cfg->base, -1, EV_PERSIST, tick_cb, g);
 	if (!g->tracked || !g->verifying || !g->rejected || !g->pool || !g->tick) {
 		snprintf(err, errlen, "cannot start the gossip engine (out of memory or threads)");
@@ -960,6 +1006,8 @@ void gossip_free(struct gossip *g)
 			}
 	}
 	verify_pool_free(g->pool, release_vjob);
+	for (size_t i = 0; i < g->naccepted; i++)
+		release_vjob(g->accepted[i]);
 	if (g->tick)
 		event_free(g->tick);
 	if (g->tracked) {

@@ -301,51 +301,90 @@ void msgstore_free(struct msgstore *s)
 	free(s);
 }
 
+int msgstore_put_many(struct msgstore *s, const struct sigmsg *const *msgs,
+		      const uint8_t (*ids)[32], size_t n, int64_t received_at, bool sync,
+		      int *result)
+{
+	struct db_batch *b = db_batch_new();
+	if (!b)
+		return -1;
+	struct totals t = s->t;
+	int64_t oldest = s->oldest, newest = s->newest;
+	long stored = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct sigmsg *m = msgs[i];
+		result[i] = -1;
+		if (m->created_at < 0 ||
+		    !sigmsg_topic_valid(m->topic, strnlen(m->topic, sizeof(m->topic)))) {
+			log_error("message store: refusing a message with a negative time or a bad "
+				  "topic");
+			continue;
+		}
+		bool dup = false;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = result[k] == 1 && memcmp(ids[k], ids[i], 32) == 0;
+		uint8_t key[MSG_KEY_LEN];
+		msg_key(key, ids[i]);
+		uint8_t *old = NULL;
+		size_t oldlen = 0;
+		int r = dup ? 1 : db_get(s->db, key, sizeof(key), &old, &oldlen);
+		free(old);
+		if (r < 0) {
+			db_batch_free(b);
+			return -1;
+		}
+		if (r > 0) {
+			result[i] = 0;
+			continue;
+		}
+		struct bytebuf v;
+		bytebuf_init(&v, RECEIVED_AT_LEN + SIGMSG_MAX_SIZE);
+		bytebuf_i64le(&v, received_at);
+		sigmsg_encode(&v, m);
+		if (!bytebuf_ok(&v)) {
+			log_error("message store: cannot encode message (out of memory or too large)");
+			bytebuf_free(&v);
+			continue;
+		}
+		if (t.count == 0 || m->created_at < oldest)
+			oldest = m->created_at;
+		if (t.count == 0 || m->created_at > newest)
+			newest = m->created_at;
+		t.count++;
+		t.bytes += v.len - RECEIVED_AT_LEN;
+		db_batch_put(b, key, sizeof(key), v.data, v.len);
+		stage_index(b, m, ids[i], true);
+		bytebuf_free(&v);
+		result[i] = 1;
+		stored++;
+	}
+	int r = 0;
+	if (stored > 0) {
+		stage_totals(b, &t);
+		r = db_batch_write(s->db, b, sync);
+	}
+	db_batch_free(b);
+	if (r != 0) {
+		for (size_t i = 0; i < n; i++)
+			if (result[i] == 1)
+				result[i] = -1;
+		return -1;
+	}
+	s->t = t;
+	s->oldest = oldest;
+	s->newest = newest;
+	return (int)stored;
+}
+
 int msgstore_put(struct msgstore *s, const struct sigmsg *m, const uint8_t id[32],
 		 int64_t received_at, bool sync)
 {
-	if (m->created_at < 0 ||
-	    !sigmsg_topic_valid(m->topic, strnlen(m->topic, sizeof(m->topic)))) {
-		log_error("message store: refusing a message with a negative time or a bad topic");
+	int result;
+	const struct sigmsg *const msgs[1] = {m};
+	if (msgstore_put_many(s, msgs, (const uint8_t(*)[32])id, 1, received_at, sync, &result) <
+	    0)
 		return -1;
-	}
-	uint8_t key[MSG_KEY_LEN];
-	msg_key(key, id);
-	uint8_t *old = NULL;
-	size_t oldlen = 0;
-	int r = db_get(s->db, key, sizeof(key), &old, &oldlen);
-	free(old);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
-
-	struct bytebuf v;
-	bytebuf_init(&v, RECEIVED_AT_LEN + SIGMSG_MAX_SIZE);
-	bytebuf_i64le(&v, received_at);
-	sigmsg_encode(&v, m);
-	struct db_batch *b = db_batch_new();
-	if (!bytebuf_ok(&v) || !b) {
-		log_error("message store: cannot encode message (out of memory or too large)");
-		bytebuf_free(&v);
-		db_batch_free(b);
-		return -1;
-	}
-	struct totals t = s->t;
-	t.count++;
-	t.bytes += v.len - RECEIVED_AT_LEN;
-	db_batch_put(b, key, sizeof(key), v.data, v.len);
-	stage_index(b, m, id, true);
-	stage_totals(b, &t);
-	r = db_batch_write(s->db, b, sync);
-	db_batch_free(b);
-	bytebuf_free(&v);
-	if (r != 0)
-		return -1;
-	if (s->t.count == 0 || m->created_at < s->oldest)
-		s->oldest = m->created_at;
-	if (s->t.count == 0 || m->created_at > s->newest)
-		s->newest = m->created_at;
-	s->t = t;
-	return 1;
+	return result;
 }
 
 bool msgstore_has(struct msgstore *s, const uint8_t id[32])

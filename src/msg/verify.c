@@ -37,6 +37,7 @@ struct verify_pool {
 	bool stop;
 	struct event *done_ev;
 	verify_done_fn done;
+	void (*batch_end)(void *ctx);
 	void *ctx;
 };
 
@@ -99,6 +100,13 @@ static void deliver_cb(evutil_socket_t fd, short what, void *arg)
 		vp->done(vp->ctx, j->job, j->valid);
 		free(j);
 	}
+	if (vp->batch_end)
+		vp->batch_end(vp->ctx);
+}
+
+void verify_pool_set_batch_end(struct verify_pool *vp, void (*fn)(void *ctx))
+{
+	vp->batch_end = fn;
 }
 
 struct verify_pool *verify_pool_new(struct event_base *base, int threads, verify_done_fn done,
@@ -165,6 +173,8 @@ int verify_pool_submit(struct verify_pool *vp, const uint8_t sig[64], const uint
 	if (vp->nthreads == 0) {
 		bool valid = key_verify_schnorr(sig, id, 32, pubkey) == 1;
 		vp->done(vp->ctx, job, valid);
+		if (vp->batch_end)
+			vp->batch_end(vp->ctx);
 		return 0;
 	}
 	struct vjob *j = malloc(sizeof(*j));
