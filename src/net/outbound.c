@@ -91,11 +91,17 @@ static bool group_taken(const struct connman *cm, const struct peer_addr *a)
 	return false;
 }
 
-/* Banned and discouraged addresses are not dialled. */
+/* Addresses not dialled automatically: banned and discouraged ones, and on a local testnet
+ * (regtest) anything but loopback — a local testnet lives on this machine, and the addresses
+ * its nodes gossip (tests flood made-up ones) must never turn into connections elsewhere. */
 static bool avoided(const struct connman *cm, const struct peer_addr *a)
 {
 	struct netaddr na;
-	if (!cm->cfg.banman || peer_addr_to_netaddr(&na, a) != 0)
+	if (peer_addr_to_netaddr(&na, a) != 0)
+		return true;
+	if (cm->cfg.allow_local && !netaddr_is_loopback(&na))
+		return true;
+	if (!cm->cfg.banman)
 		return false;
 	return banman_is_banned(cm->cfg.banman, &na) || banman_is_discouraged(cm->cfg.banman, &na);
 }
@@ -320,7 +326,7 @@ void outbound_tick(struct connman *cm)
 	cm->next_outbound_us = now_us + 500000; /* at most one new connection per half second */
 	while (cm->nanchors > 0) {
 		struct peer_addr a = cm->anchors[--cm->nanchors];
-		if (!connected_to(cm, &a)) {
+		if (!connected_to(cm, &a) && !avoided(cm, &a)) {
 			char s[PEER_ADDR_STRLEN];
 			peer_addr_format(&a, s, sizeof(s));
 			log_info("Connecting to anchor %s", s);

@@ -26,10 +26,18 @@ const struct offence_info *offence_info(enum offence o)
 	return o < OFF_COUNT ? &table[o] : NULL;
 }
 
+/* Points decay in whole points, one per DECAY_STEP_US, so offences that add up to exactly the
+ * threshold within one step reach it (a continuous decay would leave them a hair short). */
+#define DECAY_STEP_US (3600000000LL / MISBEHAVIOUR_DECAY_PER_HOUR)
+
+static int64_t decay_steps(const struct peer *p, int64_t now_us)
+{
+	return now_us > p->misbehaviour_us ? (now_us - p->misbehaviour_us) / DECAY_STEP_US : 0;
+}
+
 double peer_misbehaviour(const struct peer *p, int64_t now_us)
 {
-	double hours = (double)(now_us - p->misbehaviour_us) / 3.6e9;
-	double v = p->misbehaviour - hours * MISBEHAVIOUR_DECAY_PER_HOUR;
+	double v = p->misbehaviour - (double)decay_steps(p, now_us);
 	return v > 0 ? v : 0;
 }
 
@@ -38,8 +46,11 @@ void peer_misbehaving(struct peer *p, enum offence o, const char *detail)
 	if (o >= OFF_COUNT)
 		return;
 	int64_t now = clock_mono_us();
-	p->misbehaviour = peer_misbehaviour(p, now) + table[o].points;
-	p->misbehaviour_us = now;
+	int64_t steps = decay_steps(p, now);
+	double left = p->misbehaviour - (double)steps;
+	/* Keep the part of a step already elapsed, unless nothing is left to decay. */
+	p->misbehaviour_us = left > 0 ? p->misbehaviour_us + steps * DECAY_STEP_US : now;
+	p->misbehaviour = (left > 0 ? left : 0) + table[o].points;
 	p->offences[o]++;
 	log_debug(LOG_NET, "peer=%" PRIu64 " misbehaving: %s (+%d -> %.0f)%s%s", p->id,
 		  table[o].name, table[o].points, p->misbehaviour, detail ? ": " : "",

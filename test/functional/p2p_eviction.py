@@ -2,20 +2,21 @@
 """Inbound eviction when every inbound slot is taken (doc/design.md "Inbound eviction",
 include/net/eviction.h).
 
-The algorithm protects, in turn, 4 peers by keyed network group, 8 by lowest minimum ping, 4 by
-most recent useful message, then half of the rest by uptime, and evicts the youngest peer of the
-most-represented group among those left. With fewer than 17 inbound peers every one is
-protected and a newcomer is simply refused (p2p_maxconnections.py covers that), so this test
-uses -maxconnections=30: 20 inbound slots.
+The algorithm protects, in turn, the 4 best reputation scores (doc/scoring.md), 4 peers by keyed
+network group, 8 by lowest minimum ping, 4 by most recent useful message, then half of the rest
+by uptime, and evicts the youngest peer of the most-represented group among those left. With
+fewer than 21 inbound peers every one is protected and a newcomer is simply refused
+(p2p_maxconnections.py covers that), so this test uses -maxconnections=34: 24 inbound slots.
 
-- 20 test peers connect one after another, each from its own 127.<n>.0.1 address (a network
+- 24 test peers connect one after another, each from its own 127.<n>.0.1 address (a network
   group of its own). All but the last answer pings (so their minimum ping is known); the last,
-  the youngest, does not answer pings and is not among the oldest: nothing but the "useful
-  message" rule can protect it (or, by chance, the keyed-group rule: 4 in 20).
+  the youngest, does not answer pings and is not among the oldest (whose uptime gives them the
+  best scores): nothing but the "useful message" rule can protect it (or, by chance, the
+  keyed-group rule: 4 in 24).
 - Every older peer delivers a new valid signed message, one per mock-time second (so their
   "last useful" times differ: the rule compares seconds); then the youngest delivers one, the
   most recent. Without its message the youngest would sort last under the useful rule too.
-- A 21st peer connects: it gets in, exactly one of the older 19 is evicted (the node logs it),
+- A 25th peer connects: it gets in, exactly one of the older 23 is evicted (the node logs it),
   and the useful peer stays.
 """
 
@@ -25,7 +26,7 @@ from test_framework.messages import make_message, random_seckey
 from test_framework.test_framework import P2PDTestFramework
 from test_framework.util import assert_equal, wait_until
 
-MAX_CONNECTIONS = 30
+MAX_CONNECTIONS = 34
 INBOUND_SLOTS = MAX_CONNECTIONS - 10
 
 

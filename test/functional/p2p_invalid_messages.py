@@ -15,7 +15,9 @@ not answered); malformed ping of 3 bytes (malformed, not answered); unknown comm
 A truncated frame (header says 100 bytes, 50 sent) leaves the peer waiting, connected and
 uncounted; the other 50 bytes complete it; closing instead removes the peer.
 
-After each case a fresh, well-behaved test peer is served (sync_with_ping).
+After each case a fresh, well-behaved test peer is served (sync_with_ping). Each misbehaving peer
+connects from a loopback address of its own (127.9.<n>.1): offences cost points, remembered per
+address (doc/scoring.md), and the honest peers come from 127.0.0.1.
 """
 
 import re
@@ -44,6 +46,13 @@ class InvalidMessagesTest(P2PDTestFramework):
         self.extra_args = [["-debug=net"]]
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def src(self):
+        """A loopback address of its own for each misbehaving peer: offences cost points
+        (doc/scoring.md), remembered per address, and at 100 the address is discouraged; the
+        honest peers of check_served come from 127.0.0.1, which stays clean."""
+        self.nsrc = getattr(self, "nsrc", 0) + 1
+        return "127.9.%d.1" % self.nsrc
 
     def check_served(self):
         """A fresh, well-behaved peer completes the handshake and gets a pong."""
@@ -76,7 +85,7 @@ class InvalidMessagesTest(P2PDTestFramework):
 
     def established(self, **kwargs):
         node = self.nodes[0]
-        p2p = node.add_p2p_connection(**kwargs)
+        p2p = node.add_p2p_connection(source=self.src(), **kwargs)
         node.wait_for_peer_of(p2p)
         return p2p
 
@@ -132,14 +141,14 @@ class InvalidMessagesTest(P2PDTestFramework):
         self.check_served()
 
         self.log("Message before version (ping first): disconnect")
-        p2p = node.add_p2p_connection(send_version=False)
+        p2p = node.add_p2p_connection(send_version=False, source=self.src())
         node.wait_for_peer_of(p2p, state="await_version")
         p2p.send_message(msg_ping(5))
         self.expect_disconnect(p2p, "ping before version")
         assert_equal(p2p.message_log, [])
 
         self.log("Unknown command before version: disconnect")
-        p2p = node.add_p2p_connection(send_version=False)
+        p2p = node.add_p2p_connection(send_version=False, source=self.src())
         node.wait_for_peer_of(p2p, state="await_version")
         p2p.send_message(msg_raw(b"hello", b"x"))
         self.expect_disconnect(p2p, "unknown before version")
@@ -157,13 +166,13 @@ class InvalidMessagesTest(P2PDTestFramework):
                                msg_version(user_agent=b"/a\x00b/").serialize()),
                               ("non-canonical compactsize", noncanon)):
             self.log("  %s" % name)
-            p2p = node.add_p2p_connection(send_version=False)
+            p2p = node.add_p2p_connection(send_version=False, source=self.src())
             p2p.send_message(msg_raw(b"version", payload))
             self.expect_disconnect(p2p, "malformed version: %s" % name)
             assert b"verack" not in p2p.commands_received()
 
         self.log("Version 70015 (below 80001): disconnect")
-        p2p = node.add_p2p_connection(send_version=False)
+        p2p = node.add_p2p_connection(send_version=False, source=self.src())
         p2p.send_version(version=70015)
         self.expect_disconnect(p2p, "old version")
         assert b"verack" not in p2p.commands_received()
@@ -176,7 +185,7 @@ class InvalidMessagesTest(P2PDTestFramework):
         assert_equal(p["startingheight"], 0)
 
         self.log("Ping between version and verack: not answered, protocol_violations")
-        p2p = node.add_p2p_connection(auto_verack=False)
+        p2p = node.add_p2p_connection(auto_verack=False, source=self.src())
         node.wait_for_peer_of(p2p, state="await_verack")
         p2p.send_message(msg_ping(0x1234))
         p2p.send_verack()
