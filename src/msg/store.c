@@ -342,7 +342,8 @@ int msgstore_put_many(struct msgstore *s, const struct sigmsg *const *msgs,
 		bytebuf_i64le(&v, received_at);
 		sigmsg_encode(&v, m);
 		if (!bytebuf_ok(&v)) {
-			log_error("message store: cannot encode message (out of memory or too large)");
+			log_error("message store: cannot encode message (out of memory or too "
+				  "large)");
 			bytebuf_free(&v);
 			continue;
 		}
@@ -381,8 +382,7 @@ int msgstore_put(struct msgstore *s, const struct sigmsg *m, const uint8_t id[32
 {
 	int result;
 	const struct sigmsg *const msgs[1] = {m};
-	if (msgstore_put_many(s, msgs, (const uint8_t(*)[32])id, 1, received_at, sync, &result) <
-	    0)
+	if (msgstore_put_many(s, msgs, (const uint8_t(*)[32])id, 1, received_at, sync, &result) < 0)
 		return -1;
 	return result;
 }

@@ -89,7 +89,7 @@ struct addrman {
 /* ---- Keyed hashes --------------------------------------------------------------------------- */
 
 /* Longest hash input: tag, two length-prefixed groups, one more byte. */
-#define HASH_INPUT_MAX (1 + 2 * (1 + PEER_ADDR_GROUP_MAX) + 1 + 3 + PEER_ADDR_MAX_LEN + 2)
+#define HASH_INPUT_MAX (1 + 2 * (1 + PEER_ADDR_GROUP_MAX + 2) + 1 + 3 + PEER_ADDR_MAX_LEN + 2)
 /* The identity of an address for hashing: net, length, bytes, port. */
 #define ADDR_KEY_MAX (2 + PEER_ADDR_MAX_LEN + 2)
 
@@ -113,12 +113,21 @@ static uint64_t keyed_hash(const struct addrman *am, const uint8_t *data, size_t
 	return v;
 }
 
-static size_t put_group(uint8_t *out, const struct peer_addr *a)
+/* The group used for bucketing. On a local testnet (allow_local) a non-routable address's group
+ * includes its port: nodes on one machine share an IP, and one group for all of them would
+ * cram them into a single new bucket where they push each other out (as outbound selection
+ * does, doc/discovery.md). */
+static size_t put_group(const struct addrman *am, uint8_t *out, const struct peer_addr *a)
 {
 	uint8_t g[PEER_ADDR_GROUP_MAX];
 	size_t n = peer_addr_group(a, g);
-	out[0] = (uint8_t)n;
 	memcpy(out + 1, g, n);
+	if (am->allow_local && !peer_addr_routable(a)) {
+		out[1 + n] = (uint8_t)(a->port >> 8);
+		out[2 + n] = (uint8_t)a->port;
+		n += 2;
+	}
+	out[0] = (uint8_t)n;
 	return 1 + n;
 }
 
@@ -130,7 +139,7 @@ static unsigned tried_bucket(const struct addrman *am, const struct peer_addr *a
 	size_t n = 1 + addr_key(buf + 1, a);
 	uint8_t pick = (uint8_t)(keyed_hash(am, buf, n) % ADDRMAN_TRIED_BUCKETS_PER_GROUP);
 	buf[0] = 't';
-	n = 1 + put_group(buf + 1, a);
+	n = 1 + put_group(am, buf + 1, a);
 	buf[n++] = pick;
 	return (unsigned)(keyed_hash(am, buf, n) % ADDRMAN_TRIED_BUCKET_COUNT);
 }
@@ -142,11 +151,11 @@ static unsigned new_bucket(const struct addrman *am, const struct peer_addr *a,
 {
 	uint8_t buf[HASH_INPUT_MAX];
 	buf[0] = 'N';
-	size_t n = 1 + put_group(buf + 1, a);
-	n += put_group(buf + n, src);
+	size_t n = 1 + put_group(am, buf + 1, a);
+	n += put_group(am, buf + n, src);
 	uint8_t pick = (uint8_t)(keyed_hash(am, buf, n) % ADDRMAN_NEW_BUCKETS_PER_SOURCE_GROUP);
 	buf[0] = 'n';
-	n = 1 + put_group(buf + 1, src);
+	n = 1 + put_group(am, buf + 1, src);
 	buf[n++] = pick;
 	return (unsigned)(keyed_hash(am, buf, n) % ADDRMAN_NEW_BUCKET_COUNT);
 }

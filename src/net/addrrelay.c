@@ -24,6 +24,9 @@
  * addresses an honest network produces. */
 #define ADDR_RATE_PER_SEC 0.1
 #define ADDR_TOKEN_BURST  1000.0
+/* A new connection may deliver one relay-sized batch at once (a neighbour passing on fresh
+ * announcements it trickled together); beyond it the rate applies. */
+#define ADDR_TOKEN_START 10.0
 /* Every this many addresses dropped by the bucket cost one flood offence (a peer that keeps
  * sending far beyond the rate is spamming, not relaying). */
 #define ADDR_FLOOD_PENALTY_ITEMS 1000
@@ -41,8 +44,11 @@
 #define SELF_ANNOUNCE_INTERVAL (24 * 3600)
 /* getaddr answers: at most this many addresses, or this percentage of the book; the cached
  * answer is rebuilt after about a day (randomised so peers cannot time it). */
-#define GETADDR_MAX          1000
-#define GETADDR_MAX_PCT      23
+#define GETADDR_MAX     1000
+#define GETADDR_MAX_PCT 23
+/* A small book (where 23% rounds down to almost nothing) is answered with up to this many
+ * addresses instead: hiding a tiny book gains no privacy, and a new network must bootstrap. */
+#define GETADDR_MIN          100
 #define GETADDR_CACHE_SECS   (21 * 3600)
 #define GETADDR_CACHE_JITTER (6 * 3600)
 
@@ -187,7 +193,7 @@ void addrrelay_seen_as(struct connman *cm, const struct peer *p, const struct wi
 
 void addrrelay_peer_ready(struct connman *cm, struct peer *p)
 {
-	p->addr_tokens = 1.0;
+	p->addr_tokens = ADDR_TOKEN_START;
 	p->addr_tokens_us = clock_mono_us();
 	p->addr_relay_enabled = p->wants_addrv2 && p->type != CONN_FEELER;
 	p->addr_known = rolling_bloom_new(ADDR_KNOWN_FILTER, ADDR_KNOWN_FP);
@@ -207,7 +213,8 @@ void addrrelay_peer_ready(struct connman *cm, struct peer *p)
 	/* Tell the peers we chose (and a seed node) where to reach us, at once: an address-fetch
 	 * connection may be gone before the next trickle. */
 	struct peer_addr self;
-	if ((p->type == CONN_OUTBOUND_FULL || p->type == CONN_ADDR_FETCH) &&
+	if ((p->type == CONN_OUTBOUND_FULL || p->type == CONN_ADDR_FETCH ||
+	     p->type == CONN_MANUAL) &&
 	    p->addr_relay_enabled && local_address(cm, &self)) {
 		addr_known(p, &self);
 		send_addrs(p, &self, 1);
@@ -234,14 +241,24 @@ static void answer_getaddr(struct connman *cm, struct peer *p)
 	}
 	p->getaddr_answered = true;
 	int64_t now = clock_now(cm->cfg.clock);
-	if (!cm->getaddr_cache || now >= cm->getaddr_cache_expiry) {
+	/* The cached answer lives about a day (so peers cannot scrape the book by reconnecting),
+	 * except while the book is small and has grown past what the cache holds: a young
+	 * network must not hand out a stale handful of addresses for a day. */
+	size_t size = addrman_size(cm->cfg.addrman);
+	size_t small_answer = size < GETADDR_MIN ? size : GETADDR_MIN;
+	bool stale_small =
+		size * GETADDR_MAX_PCT / 100 < GETADDR_MIN && cm->ngetaddr_cache < small_answer;
+	if (!cm->getaddr_cache || now >= cm->getaddr_cache_expiry || stale_small) {
 		free(cm->getaddr_cache);
 		cm->getaddr_cache = calloc(GETADDR_MAX, sizeof(*cm->getaddr_cache));
+		bool small = size * GETADDR_MAX_PCT / 100 < GETADDR_MIN;
 		cm->ngetaddr_cache =
-			cm->getaddr_cache ? addrman_get_addresses(cm->cfg.addrman,
-								  cm->getaddr_cache, GETADDR_MAX,
-								  GETADDR_MAX_PCT, ADDRMAN_NETS_ALL)
-					  : 0;
+			cm->getaddr_cache
+				? addrman_get_addresses(cm->cfg.addrman, cm->getaddr_cache,
+							small ? GETADDR_MIN : GETADDR_MAX,
+							small ? 0 : GETADDR_MAX_PCT,
+							ADDRMAN_NETS_ALL)
+				: 0;
 		cm->getaddr_cache_expiry =
 			now + GETADDR_CACHE_SECS + (int64_t)random_range(GETADDR_CACHE_JITTER);
 	}
@@ -317,17 +334,24 @@ static void on_addrv2(struct connman *cm, struct peer *p, const uint8_t *payload
 	struct peer_addr *keep = calloc(n ? n : 1, sizeof(*keep));
 	size_t nkeep = 0;
 	bool relay = n <= ADDR_RELAY_MAX_ENTRIES && p->type != CONN_ADDR_FETCH;
+	struct peer_addr from;
+	bool have_from = peer_addr_from_netaddr(&from, &p->addr) == 0;
 	for (size_t i = 0; keep && i < n; i++) {
-		if (p->addr_tokens < 1.0 && !(p->perms & NET_PERM_ADDR)) {
+		struct peer_addr a;
+		from_wire(&a, &w[i]);
+		/* A peer announcing its own address (its IP, any port) costs no token: that is how
+		 * a node makes itself known, and it cannot be used to spam other addresses. */
+		bool self = have_from && a.net == from.net && a.addrlen == from.addrlen &&
+			    memcmp(a.addr, from.addr, a.addrlen) == 0 && n == 1;
+		if (!self && p->addr_tokens < 1.0 && !(p->perms & NET_PERM_ADDR)) {
 			p->addr_rate_limited++;
 			if (p->addr_rate_limited % ADDR_FLOOD_PENALTY_ITEMS == 0)
 				peer_misbehaving(p, OFF_FLOOD, "addresses");
 			continue;
 		}
-		p->addr_tokens -= 1.0;
+		if (!self)
+			p->addr_tokens -= 1.0;
 		p->addr_processed++;
-		struct peer_addr a;
-		from_wire(&a, &w[i]);
 		if (a.time > now + 10 * 60 || a.time < 1000000000u)
 			a.time = (uint32_t)(now - 5 * 86400);
 		addr_known(p, &a);

@@ -577,6 +577,11 @@ static int start_network(struct node *node)
 	cfg.nbind = args_get_list(a, "bind", &cfg.bind);
 	cfg.port = (uint16_t)args_get_int(a, "port", node->params->p2p_port);
 	cfg.nconnect = args_get_list(a, "connect", &cfg.connect);
+	/* -connect=0 (as Bitcoin Core): no outbound connections but the listed ones; a lone "0"
+	 * lists none. */
+	bool connect_zero = cfg.nconnect == 1 && strcmp(cfg.connect[0], "0") == 0;
+	if (connect_zero)
+		cfg.nconnect = 0;
 	cfg.naddnode = args_get_list(a, "addnode", &cfg.addnode);
 	cfg.max_receive_buffer =
 		(size_t)args_get_int(a, "maxreceivebuffer", DEFAULT_MAX_RECEIVE_BUFFER_KB) * 1024;
@@ -585,13 +590,13 @@ static int start_network(struct node *node)
 	cfg.peer_timeout = (int)args_get_int(a, "peertimeout", DEFAULT_PEER_TIMEOUT);
 	cfg.compression = args_get_bool(a, "compress", true);
 	cfg.addrman = node->addrman;
-	cfg.automatic_outbound = cfg.nconnect == 0;
+	cfg.automatic_outbound = cfg.nconnect == 0 && !connect_zero;
 	cfg.allow_local = node->params->allow_local;
 	cfg.addr_trickle_ms = node->params->addr_trickle_ms;
 	cfg.nexternalip = args_get_list(a, "externalip", &cfg.externalip);
 	cfg.discover = args_get_bool(a, "discover", cfg.nexternalip == 0) && cfg.listen;
 	cfg.nseednodes = args_get_list(a, "seednode", &cfg.seednodes);
-	if (args_get_bool(a, "dnsseed", true) && cfg.nconnect == 0) {
+	if (args_get_bool(a, "dnsseed", true) && cfg.automatic_outbound) {
 		cfg.ndnsseeds = args_get_list(a, "dnsseedhost", &cfg.dnsseeds);
 		if (cfg.ndnsseeds == 0) {
 			cfg.dnsseeds = node->params->dns_seeds;
@@ -600,7 +605,7 @@ static int start_network(struct node *node)
 		}
 	}
 	cfg.forcednsseed = args_get_bool(a, "forcednsseed", false);
-	if (args_get_bool(a, "fixedseeds", true) && cfg.nconnect == 0) {
+	if (args_get_bool(a, "fixedseeds", true) && cfg.automatic_outbound) {
 		cfg.fixedseeds = node->params->fixed_seeds;
 		while (cfg.fixedseeds[cfg.nfixedseeds])
 			cfg.nfixedseeds++;

@@ -49,7 +49,8 @@ const struct arg_def node_options[] = {
 	{"listen", ARG_BOOL, 0, 0, 0, NULL, "Accept connections from peers (default: 1).",
 	 "Connections"},
 	{"connect", ARG_LIST, 0, 0, 0, "<host>[:port]",
-	 "Connect to this node and keep the connection up (retried with back-off). May be "
+	 "Connect to this node and keep the connection up (retried with back-off); no automatic "
+	 "outbound connections are made. -connect=0 makes no outbound connections at all. May be "
 	 "repeated.",
 	 "Connections"},
 	{"addnode", ARG_LIST, 0, 0, 0, "<host>[:port]",
