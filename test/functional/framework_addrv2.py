@@ -86,6 +86,8 @@ class FrameworkAddrv2Test(P2PDTestFramework):
             assert_equal(resolve(dns.port, "other.test", 1)[:2], (3, []))
             dns.set_records("v6only.test", ["::2"])
             assert_equal(resolve(dns.port, "v6only.test", 1)[:2], (0, []))
+            # The server records a query after sending its answer: wait for the last one.
+            dns.wait_for_query("v6only.test", "A", timeout=5)
             assert_equal(dns.queries, [("seed.test", "A"), ("seed.test", "AAAA"),
                                        ("other.test", "A"), ("v6only.test", "A")])
             dns.wait_for_query("seed.test", "AAAA", timeout=1)

@@ -22,7 +22,10 @@ class ConnectTest(P2PDTestFramework):
         self.add_nodes(3, [["-debug=net"]] * 3)
         n0, n1, n2 = self.nodes
         n0.extra_args.append("-connect=" + n1.p2p_addr)
-        n2.extra_args.append("-addnode=" + n1.p2p_addr)
+        # No automatic outbound connections (-connect=0) on the others: the nodes learn each
+        # other's addresses (self-announcements), and extra links would blur the counts here.
+        n1.extra_args.append("-connect=0")
+        n2.extra_args += ["-addnode=" + n1.p2p_addr, "-connect=0"]
         self.start_nodes()
 
     def added_info(self, node, name):
