@@ -25,6 +25,8 @@
 #include "util/fs.h"
 #include "util/random.h"
 
+#include "unit_util.h"
+
 /* Not in the header: the SHA3-256 used for onion checksums, checked here against FIPS 202. */
 void addrman_sha3_256(uint8_t out[32], const void *data, size_t len);
 
@@ -765,22 +767,6 @@ static void test_get_addresses(void **state)
 
 /* ---- Persistence -------------------------------------------------------------------------- */
 
-static void rm_rf(const char *dir)
-{
-	char cmd[FS_MAX_PATH + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
-static struct db *open_db(const char *dir)
-{
-	char err[512];
-	struct db *db;
-	if (db_open(&db, dir, 1, err, sizeof(err)) != DB_OPEN_OK)
-		fail_msg("db_open: %s", err);
-	return db;
-}
-
 static struct addrman *load(struct db *db)
 {
 	struct addrman *am;
@@ -816,7 +802,7 @@ static void test_persistence(void **state)
 	(void)state;
 	char dir[] = "/tmp/p2pd-test-addrman-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	struct db *db = open_db(dir);
+	struct db *db = unit_open_db(dir);
 	struct addrman *am = load(db); /* empty database: a key is made */
 	assert_int_equal(addrman_size(am), 0);
 	static struct peer_addr all[PERSIST_N];
@@ -828,7 +814,7 @@ static void test_persistence(void **state)
 
 	/* Reopen the database: the same book, key and bucket placement included. */
 	db_close(db);
-	db = open_db(dir);
+	db = unit_open_db(dir);
 	struct addrman *re = load(db);
 	assert_int_equal(addrman_size(re), size);
 	size_t r_new, r_tried;
@@ -891,7 +877,7 @@ static void test_persistence(void **state)
 
 	addrman_free(am);
 	db_close(db);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 int main(void)

@@ -21,6 +21,8 @@
 #include "util/log.h"
 #include "util/random.h"
 
+#include "unit_util.h"
+
 #define T0  1700000000 /* mock time at the start of each test */
 #define DAY 86400
 
@@ -308,22 +310,6 @@ static void test_expiry(void **state)
 
 /* ---- persistence ------------------------------------------------------------------------- */
 
-static void rm_rf(const char *dir)
-{
-	char cmd[FS_MAX_PATH + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
-static struct db *open_db(const char *dir)
-{
-	char err[512];
-	struct db *db;
-	if (db_open(&db, dir, 1, err, sizeof(err)) != DB_OPEN_OK)
-		fail_msg("db_open: %s", err);
-	return db;
-}
-
 static int count_cb(void *ctx, const uint8_t *key, size_t keylen, const uint8_t *val, size_t vallen)
 {
 	(void)key, (void)keylen, (void)val, (void)vallen;
@@ -346,7 +332,7 @@ static void test_persistence(void **state)
 	char dir[] = "/tmp/p2pd-test-banman-XXXXXX";
 	char err[128];
 	assert_non_null(mkdtemp(dir));
-	struct db *db = open_db(dir);
+	struct db *db = unit_open_db(dir);
 	struct banman *bm = banman_new(&clk, db);
 	assert_non_null(bm);
 	assert_int_equal(banman_count(bm), 0);
@@ -372,7 +358,7 @@ static void test_persistence(void **state)
 
 	/* the same bans after a restart */
 	db_close(db);
-	db = open_db(dir);
+	db = unit_open_db(dir);
 	bm = banman_new(&clk, db);
 	assert_non_null(bm);
 	assert_list(bm, "1.2.3.4/32 1700000000 1700000100;10.0.0.0/8 1700000000 1700086400;"
@@ -395,7 +381,7 @@ static void test_persistence(void **state)
 	assert_int_equal(records(db), 0);
 	banman_free(bm);
 	db_close(db);
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* Whether the file at path contains text. */
@@ -419,7 +405,7 @@ static void test_malformed(void **state)
 	snprintf(logpath, sizeof(logpath), "%s/debug.log", dir);
 	snprintf(dbpath, sizeof(dbpath), "%s/db", dir);
 	assert_int_equal(log_open_file(logpath), 0);
-	struct db *db = open_db(dbpath);
+	struct db *db = unit_open_db(dbpath);
 	struct banman *bm = banman_new(&clk, db);
 	assert_int_equal(banman_ban(bm, "1.2.3.4", T0 + DAY, err, sizeof(err)), BANMAN_OK);
 	banman_free(bm);
@@ -468,7 +454,7 @@ static void test_malformed(void **state)
 	db_close(db);
 	log_open_file(NULL);
 	log_shutdown();
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* ---- bounds --------------------------------------------------------------------------------- */
@@ -517,7 +503,7 @@ static void test_load_bound(void **state)
 	snprintf(logpath, sizeof(logpath), "%s/debug.log", dir);
 	snprintf(dbpath, sizeof(dbpath), "%s/db", dir);
 	assert_int_equal(log_open_file(logpath), 0);
-	struct db *db = open_db(dbpath);
+	struct db *db = unit_open_db(dbpath);
 	struct db_batch *b = db_batch_new();
 	uint8_t key[18] = {'b', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 128};
 	static const uint8_t val[16] = {0x00, 0xf1, 0x53, 0x65, 0, 0, 0, 0,
@@ -542,7 +528,7 @@ static void test_load_bound(void **state)
 	db_close(db);
 	log_open_file(NULL);
 	log_shutdown();
-	rm_rf(dir);
+	unit_rm_rf(dir);
 }
 
 /* ---- discouragement ----------------------------------------------------------------------- */

@@ -22,45 +22,20 @@
 #include "util/netparams.h"
 #include "util/random.h"
 
+#include "unit_util.h"
+
 struct env {
 	struct event_base *base;
 	struct clock clock;
 };
 
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(sa);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static struct connman *mk(struct env *e, uint16_t port, int maxconn)
 {
-	static const char *const bind_lo[] = {"127.0.0.1"};
-	struct connman_config cfg = {0};
-	char err[256];
-	cfg.base = e->base;
-	cfg.clock = &e->clock;
-	cfg.params = netparams_get(NET_REGTEST);
-	cfg.local_services = NODE_MSGSTORE;
+	struct connman_config cfg;
+	unit_connman_config(&cfg, e->base, &e->clock, port);
 	cfg.max_connections = maxconn;
 	cfg.listen = port != 0;
-	cfg.bind = bind_lo;
-	cfg.nbind = 1;
-	cfg.port = port;
-	cfg.max_receive_buffer = 64 * 1024;
-	cfg.max_send_buffer = 64 * 1024;
-	cfg.peer_timeout = 60;
-	struct connman *cm = connman_new(&cfg, err, sizeof(err));
-	if (!cm)
-		fail_msg("connman_new: %s", err);
-	connman_start(cm);
-	return cm;
+	return unit_connman_start(&cfg);
 }
 
 typedef int (*pred_fn)(void *ctx);
@@ -68,21 +43,7 @@ typedef int (*pred_fn)(void *ctx);
 /* Run the loop until pred holds or seconds pass. Returns pred's last value. */
 static int run_until(struct env *e, pred_fn pred, void *ctx, double seconds)
 {
-	int64_t end = clock_mono_us() + (int64_t)(seconds * 1e6);
-	while (!pred(ctx) && clock_mono_us() < end) {
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
-	return pred(ctx);
-}
-
-static size_t established(const struct connman *cm)
-{
-	size_t n = 0;
-	for (const struct peer *p = connman_peers(cm); p; p = p->next)
-		n += p->state == PEER_ESTABLISHED;
-	return n;
+	return unit_run_until(e->base, pred, ctx, seconds, 1000000);
 }
 
 struct two {
@@ -93,7 +54,7 @@ struct two {
 static int both_established(void *ctx)
 {
 	struct two *t = ctx;
-	return established(t->a) == t->want_a && established(t->b) == t->want_b;
+	return unit_established(t->a) == t->want_a && unit_established(t->b) == t->want_b;
 }
 
 static int setup(void **state)
@@ -116,7 +77,7 @@ static int teardown(void **state)
 static void test_handshake(void **state)
 {
 	struct env *e = *state;
-	uint16_t port = free_port();
+	uint16_t port = unit_free_port();
 	struct connman *a = mk(e, port, 20), *b = mk(e, 0, 20);
 	char dest[32];
 	snprintf(dest, sizeof(dest), "127.0.0.1:%u", port);
@@ -160,21 +121,21 @@ static int self_gone(void *ctx)
 static void test_self_connection_dropped(void **state)
 {
 	struct env *e = *state;
-	uint16_t port = free_port();
+	uint16_t port = unit_free_port();
 	struct connman *a = mk(e, port, 20);
 	char dest[32];
 	snprintf(dest, sizeof(dest), "127.0.0.1:%u", port);
 	connman_addnode(a, dest, ADDNODE_ONETRY);
 	struct self s = {a, 0};
 	assert_true(run_until(e, self_gone, &s, 5));
-	assert_int_equal(established(a), 0);
+	assert_int_equal(unit_established(a), 0);
 	connman_free(a);
 }
 
 static void test_inbound_limit(void **state)
 {
 	struct env *e = *state;
-	uint16_t port = free_port();
+	uint16_t port = unit_free_port();
 	/* 11 connections leave 1 inbound slot. */
 	struct connman *a = mk(e, port, CONNMAN_OUTBOUND_SLOTS + 1);
 	struct connman *b = mk(e, 0, 20), *c = mk(e, 0, 20);
@@ -192,7 +153,7 @@ static void test_inbound_limit(void **state)
 	size_t in;
 	connman_count(a, &in, NULL);
 	assert_int_equal(in, 1);
-	assert_int_equal(established(b), 1);
+	assert_int_equal(unit_established(b), 1);
 	connman_free(a);
 	connman_free(b);
 	connman_free(c);
@@ -213,7 +174,7 @@ static int no_peers(void *ctx)
 static void test_ping_and_network_inactive(void **state)
 {
 	struct env *e = *state;
-	uint16_t port = free_port();
+	uint16_t port = unit_free_port();
 	struct connman *a = mk(e, port, 20), *b = mk(e, 0, 20);
 	char dest[32];
 	snprintf(dest, sizeof(dest), "127.0.0.1:%u", port);
@@ -254,7 +215,7 @@ static int accepted(void *ctx)
 static void test_handshake_timeout_follows_node_clock(void **state)
 {
 	struct env *e = *state;
-	uint16_t port = free_port();
+	uint16_t port = unit_free_port();
 	struct connman *a = mk(e, port, 20);
 	/* a silent peer: TCP connect, nothing sent */
 	int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -27,6 +27,8 @@
 #include "util/netparams.h"
 #include "util/random.h"
 
+#include "unit_util.h"
+
 #define NNODES 3
 
 struct tnode {
@@ -48,18 +50,6 @@ struct env {
 static const uint8_t seckey[32] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
 				   9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
 
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(sa);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static void on_new(void *ctx, const struct sigmsg *m, const uint8_t id[32])
 {
 	(void)m;
@@ -69,27 +59,16 @@ static void on_new(void *ctx, const struct sigmsg *m, const uint8_t id[32])
 
 static void node_start(struct env *e, struct tnode *t, int threads)
 {
-	static const char *const bind_lo[] = {"127.0.0.1"};
 	char err[512];
-	snprintf(t->dir, sizeof(t->dir), "/tmp/p2pd-test-gossip-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
+	assert_non_null(unit_mkdtemp(t->dir, sizeof(t->dir), "gossip"));
 	assert_int_equal(db_open(&t->db, t->dir, 1, err, sizeof(err)), DB_OPEN_OK);
 	t->store = msgstore_open(t->db, err, sizeof(err));
 	assert_non_null(t->store);
-	t->port = free_port();
-	struct connman_config cc = {0};
-	cc.base = e->base;
-	cc.clock = &t->clock;
-	cc.params = netparams_get(NET_REGTEST);
-	cc.local_services = NODE_MSGSTORE;
-	cc.max_connections = 20;
-	cc.listen = true;
-	cc.bind = bind_lo;
-	cc.nbind = 1;
-	cc.port = t->port;
+	t->port = unit_free_port();
+	struct connman_config cc;
+	unit_connman_config(&cc, e->base, &t->clock, t->port);
 	cc.max_receive_buffer = 1 << 20;
 	cc.max_send_buffer = 1 << 20;
-	cc.peer_timeout = 60;
 	cc.compression = true;
 	t->cm = connman_new(&cc, err, sizeof(err));
 	assert_non_null(t->cm);
@@ -116,37 +95,34 @@ static void node_stop(struct tnode *t)
 	connman_free(t->cm);
 	msgstore_free(t->store);
 	db_close(t->db);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	assert_int_equal(system(cmd), 0);
+	unit_rm_rf(t->dir);
 }
 
 typedef int (*pred_fn)(struct env *e, void *arg);
 
-static int run_until(struct env *e, pred_fn pred, void *arg, double seconds)
+struct pred_call {
+	struct env *e;
+	pred_fn pred;
+	void *arg;
+};
+
+static int pred_holds(void *ctx)
 {
-	int64_t end = clock_mono_us() + (int64_t)(seconds * 1e6);
-	while (!pred(e, arg) && clock_mono_us() < end) {
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
-		struct timespec ts = {0, 500000};
-		nanosleep(&ts, NULL);
-	}
-	return pred(e, arg);
+	const struct pred_call *c = ctx;
+	return c->pred(c->e, c->arg);
 }
 
-static size_t established(const struct connman *cm)
+static int run_until(struct env *e, pred_fn pred, void *arg, double seconds)
 {
-	size_t n = 0;
-	for (const struct peer *p = connman_peers(cm); p; p = p->next)
-		n += p->state == PEER_ESTABLISHED;
-	return n;
+	struct pred_call c = {e, pred, arg};
+	return unit_run_until(e->base, pred_holds, &c, seconds, 500000);
 }
 
 static int line_up(struct env *e, void *arg)
 {
 	(void)arg;
-	return established(e->n[0].cm) == 1 && established(e->n[1].cm) == 2 &&
-	       established(e->n[2].cm) == 1;
+	return unit_established(e->n[0].cm) == 1 && unit_established(e->n[1].cm) == 2 &&
+	       unit_established(e->n[2].cm) == 1;
 }
 
 static void connect_line(struct env *e)

@@ -17,6 +17,8 @@
 #include "util/fs.h"
 #include "wire/sigmsg.h"
 
+#include "unit_util.h"
+
 /* Most messages one test builds. */
 #define MAX_MSGS 64
 
@@ -25,13 +27,6 @@ struct env {
 	struct db *db;
 	struct msgstore *s;
 };
-
-static void rm_rf(const char *dir)
-{
-	char cmd[FS_MAX_PATH + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
 
 static void env_open(struct env *e)
 {
@@ -65,7 +60,7 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 	env_close(e);
-	rm_rf(e->dir);
+	unit_rm_rf(e->dir);
 	free(e);
 	return 0;
 }

@@ -26,6 +26,8 @@
 #include "util/random.h"
 #include "wire/messages.h"
 
+#include "unit_util.h"
+
 /* As in test_rpc_server.c: the real one is in the node library, not linked here. */
 void node_request_shutdown(struct node *node)
 {
@@ -47,26 +49,19 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
 	if (f == NULL || random_init() != 0)
 		return -1;
 	random_seed_insecure(5);
-	f->node.params = netparams_get(NET_REGTEST);
-	f->node.start_us = clock_mono_us();
-	f->node.lock_fd = -1;
+	unit_node_defaults(&f->node);
 	clock_set_mock(&f->node.clock, T0);
 	f->node.base = event_base_new();
 	f->node.addrman = addrman_new(test_key, &f->node.clock, true);
-	f->auth = rpc_auth_new();
-	if (f->node.base == NULL || f->node.addrman == NULL || f->auth == NULL ||
-	    rpc_auth_add_password(f->auth, "user", "pass", err, sizeof(err)) != 0)
+	f->auth = unit_rpc_auth();
+	if (f->node.base == NULL || f->node.addrman == NULL || f->auth == NULL)
 		return -1;
-	struct rpc_server_config cfg = {.timeout_secs = 30, .workqueue = 16, .auth = f->auth};
-	f->s = rpc_server_new(f->node.base, &f->node, &cfg, err, sizeof(err));
-	if (f->s == NULL) {
-		fprintf(stderr, "rpc_server_new: %s\n", err);
+	f->s = unit_rpc_server(f->node.base, &f->node, f->auth);
+	if (f->s == NULL)
 		return -1;
-	}
 	*state = f;
 	return 0;
 }
@@ -85,74 +80,12 @@ static int teardown(void **state)
 
 /* ---- calling ---------------------------------------------------------------------------- */
 
-/* Execute method with params (JSON text). Returns the result (new reference) and sets *code to
- * 0, or returns NULL with *code and msg set from the error. */
-static json_t *call(struct fixture *f, const char *method, const char *params, int *code, char *msg,
-		    size_t msglen)
-{
-	char text[1024];
-	json_error_t jerr;
-	int status;
-	snprintf(text, sizeof(text),
-		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}", method, params);
-	json_t *req = json_loads(text, 0, &jerr);
-	if (req == NULL)
-		fail_msg("bad test JSON %s: %s", text, jerr.text);
-	json_t *r = rpc_server_execute(f->s, req, "user", &status);
-	json_decref(req);
-	assert_non_null(r);
-	const json_t *e = json_object_get(r, "error");
-	json_t *result = NULL;
-	*code = 0;
-	if (e != NULL) {
-		*code = (int)json_integer_value(json_object_get(e, "code"));
-		snprintf(msg, msglen, "%s", json_string_value(json_object_get(e, "message")));
-	} else {
-		result = json_incref(json_object_get(r, "result"));
-		assert_int_equal(status, 200);
-	}
-	json_decref(r);
-	return result;
-}
-
-static json_t *call_ok(struct fixture *f, const char *method, const char *params)
-{
-	int code;
-	char msg[512];
-	json_t *r = call(f, method, params, &code, msg, sizeof(msg));
-	if (r == NULL)
-		fail_msg("%s %s failed: %d %s", method, params, code, msg);
-	return r;
-}
-
-/* The call must fail with code and a message containing text. */
-static void call_err(struct fixture *f, const char *method, const char *params, int code,
-		     const char *text)
-{
-	int got;
-	char msg[512];
-	json_t *r = call(f, method, params, &got, msg, sizeof(msg));
-	if (r != NULL || got != code || strstr(msg, text) == NULL)
-		fail_msg("%s %s: expected error %d \"%s\", got %d \"%s\"", method, params, code,
-			 text, got, r ? "(a result)" : msg);
-	json_decref(r);
-}
-
-static void assert_json(const json_t *j, const char *expected)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	assert_non_null(s);
-	if (strcmp(s, expected) != 0)
-		fail_msg("got      %s\nexpected %s", s, expected);
-	free(s);
-}
-
 /* The result of method(params) must print as expected (compact JSON). */
 static void expect_result(struct fixture *f, const char *method, const char *params,
 			  const char *expected)
 {
-	json_t *r = call_ok(f, method, params);
-	assert_json(r, expected);
+	json_t *r = unit_rpc_call_ok(f->s, method, params);
+	unit_assert_json(r, expected);
 	json_decref(r);
 }
 
@@ -231,15 +164,15 @@ static void test_p2p_disabled(void **state)
 	};
 	f->node.addrman = NULL;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
-		call_err(f, calls[i][0], calls[i][1], RPC_CLIENT_P2P_DISABLED,
-			 "Error: Peer-to-peer functionality missing or disabled");
+		unit_rpc_call_err(f->s, calls[i][0], calls[i][1], RPC_CLIENT_P2P_DISABLED,
+				  "Error: Peer-to-peer functionality missing or disabled");
 	/* argument errors still come first */
-	call_err(f, "getnodeaddresses", "[-1]", RPC_INVALID_PARAMETER,
-		 "Address count out of range");
-	call_err(f, "getnodeaddresses", "[1,\"tor\"]", RPC_INVALID_PARAMETER,
-		 "Network not recognized: tor");
-	call_err(f, "addpeeraddress", "[\"nonsense\",9733]", RPC_INVALID_PARAMETER,
-		 "Invalid address: nonsense");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[-1]", RPC_INVALID_PARAMETER,
+			  "Address count out of range");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[1,\"tor\"]", RPC_INVALID_PARAMETER,
+			  "Network not recognized: tor");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"nonsense\",9733]", RPC_INVALID_PARAMETER,
+			  "Invalid address: nonsense");
 	f->node.addrman = am;
 }
 
@@ -269,7 +202,7 @@ static void test_getaddrmaninfo(void **state)
 		assert_int_equal(add(f, &a[i]), a[i].port != 0 ? 1 : 0);
 	assert_int_equal(addrman_good(f->node.addrman, &a[0]), ADDRMAN_GOOD_MOVED);
 
-	json_t *r = call_ok(f, "getaddrmaninfo", "[]");
+	json_t *r = unit_rpc_call_ok(f->s, "getaddrmaninfo", "[]");
 	char expected[1024];
 	snprintf(expected, sizeof(expected),
 		 "{\"ipv4\":{\"new\":2,\"tried\":1,\"total\":3},"
@@ -278,11 +211,11 @@ static void test_getaddrmaninfo(void **state)
 		 "\"i2p\":{\"new\":0,\"tried\":0,\"total\":0},"
 		 "\"cjdns\":{\"new\":1,\"tried\":0,\"total\":1},"
 		 "\"all_networks\":{\"new\":6,\"tried\":1,\"total\":7}}");
-	assert_json(r, expected);
+	unit_assert_json(r, expected);
 	json_decref(r);
 	check_addrmaninfo(f);
 	/* it takes no arguments */
-	call_err(f, "getaddrmaninfo", "[1]", RPC_INVALID_PARAMS, "");
+	unit_rpc_call_err(f->s, "getaddrmaninfo", "[1]", RPC_INVALID_PARAMS, "");
 }
 
 /* Whether entry e of getnodeaddresses is a (the book keeps time and services as added). */
@@ -314,7 +247,7 @@ static size_t find_entry(const json_t *e, const struct peer_addr *a, size_t n)
 static void expect_addresses(struct fixture *f, const char *params, const struct peer_addr *a,
 			     size_t n, size_t expected_count)
 {
-	json_t *r = call_ok(f, "getnodeaddresses", params);
+	json_t *r = unit_rpc_call_ok(f->s, "getnodeaddresses", params);
 	if (json_array_size(r) != expected_count)
 		fail_msg("getnodeaddresses %s: %zu entries, expected %zu", params,
 			 json_array_size(r), expected_count);
@@ -359,7 +292,7 @@ static void test_getnodeaddresses(void **state)
 	assert_int_equal(addrman_size(f->node.addrman), N4 + 4);
 
 	/* the shape of one entry: keys in order, values as the book holds them */
-	json_t *r = call_ok(f, "getnodeaddresses", "[]");
+	json_t *r = unit_rpc_call_ok(f->s, "getnodeaddresses", "[]");
 	assert_int_equal(json_array_size(r), 1);
 	const char *k;
 	const json_t *v;
@@ -389,11 +322,11 @@ static void test_getnodeaddresses(void **state)
 	expect_addresses(f, "{\"network\":\"ipv4\"}", a, N4, 1);
 
 	/* how the addresses read */
-	r = call_ok(f, "getnodeaddresses", "[0,\"ipv6\"]");
-	assert_json(r, "[{\"time\":1699913600,\"services\":1025,\"address\":\"2a01:4f8::1\","
-		       "\"port\":9733,\"network\":\"ipv6\"}]");
+	r = unit_rpc_call_ok(f->s, "getnodeaddresses", "[0,\"ipv6\"]");
+	unit_assert_json(r, "[{\"time\":1699913600,\"services\":1025,\"address\":\"2a01:4f8::1\","
+			    "\"port\":9733,\"network\":\"ipv6\"}]");
 	json_decref(r);
-	r = call_ok(f, "getnodeaddresses", "[0,\"onion\"]");
+	r = unit_rpc_call_ok(f->s, "getnodeaddresses", "[0,\"onion\"]");
 	const char *onion = json_string_value(json_object_get(json_array_get(r, 0), "address"));
 	assert_non_null(onion);
 	assert_int_equal(strlen(onion), 56 + strlen(".onion"));
@@ -401,19 +334,19 @@ static void test_getnodeaddresses(void **state)
 	json_decref(r);
 
 	/* errors */
-	call_err(f, "getnodeaddresses", "[-1]", RPC_INVALID_PARAMETER,
-		 "Address count out of range");
-	call_err(f, "getnodeaddresses", "[1,\"tor\"]", RPC_INVALID_PARAMETER,
-		 "Network not recognized: tor");
-	call_err(f, "getnodeaddresses", "[1,\"unknown\"]", RPC_INVALID_PARAMETER,
-		 "Network not recognized: unknown");
-	call_err(f, "getnodeaddresses", "[1,\"\"]", RPC_INVALID_PARAMETER,
-		 "Network not recognized: ");
-	call_err(f, "getnodeaddresses", "[1,\"IPV4\"]", RPC_INVALID_PARAMETER,
-		 "Network not recognized: IPV4");
-	call_err(f, "getnodeaddresses", "[\"all\"]", RPC_TYPE_ERROR, "count");
-	call_err(f, "getnodeaddresses", "[1,4]", RPC_TYPE_ERROR, "network");
-	call_err(f, "getnodeaddresses", "[1,\"ipv4\",3]", RPC_INVALID_PARAMS, "");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[-1]", RPC_INVALID_PARAMETER,
+			  "Address count out of range");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[1,\"tor\"]", RPC_INVALID_PARAMETER,
+			  "Network not recognized: tor");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[1,\"unknown\"]", RPC_INVALID_PARAMETER,
+			  "Network not recognized: unknown");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[1,\"\"]", RPC_INVALID_PARAMETER,
+			  "Network not recognized: ");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[1,\"IPV4\"]", RPC_INVALID_PARAMETER,
+			  "Network not recognized: IPV4");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[\"all\"]", RPC_TYPE_ERROR, "count");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[1,4]", RPC_TYPE_ERROR, "network");
+	unit_rpc_call_err(f->s, "getnodeaddresses", "[1,\"ipv4\",3]", RPC_INVALID_PARAMS, "");
 }
 
 /* No more than 2,500 entries, whatever the count. */
@@ -429,11 +362,11 @@ static void test_getnodeaddresses_cap(void **state)
 	assert_true(addrman_size(f->node.addrman) > 2600);
 	static const char *const params[] = {"[0]", "[2500]", "[2501]", "[100000]", "[0,\"ipv4\"]"};
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
-		json_t *r = call_ok(f, "getnodeaddresses", params[i]);
+		json_t *r = unit_rpc_call_ok(f->s, "getnodeaddresses", params[i]);
 		assert_int_equal(json_array_size(r), 2500);
 		json_decref(r);
 	}
-	json_t *r = call_ok(f, "getnodeaddresses", "[2499]");
+	json_t *r = unit_rpc_call_ok(f->s, "getnodeaddresses", "[2499]");
 	assert_int_equal(json_array_size(r), 2499);
 	json_decref(r);
 }
@@ -474,7 +407,7 @@ static void test_addpeeraddress(void **state)
 	expect_result(f, "addpeeraddress", params, "{\"success\":true}");
 	/* the same onion address with a port is refused: the port is its own argument */
 	snprintf(params, sizeof(params), "[\"%s:9733\",9733]", host);
-	call_err(f, "addpeeraddress", params, RPC_INVALID_PARAMETER, "Invalid address");
+	unit_rpc_call_err(f->s, "addpeeraddress", params, RPC_INVALID_PARAMETER, "Invalid address");
 	check_addrmaninfo(f);
 	expect_result(f, "getaddrmaninfo", "[]",
 		      "{\"ipv4\":{\"new\":1,\"tried\":1,\"total\":2},"
@@ -500,18 +433,19 @@ static void test_addpeeraddress(void **state)
 		char expected[128];
 		snprintf(params, sizeof(params), "[\"%s\",9733]", bad_addresses[i]);
 		snprintf(expected, sizeof(expected), "Invalid address: %s", bad_addresses[i]);
-		call_err(f, "addpeeraddress", params, RPC_INVALID_PARAMETER, expected);
+		unit_rpc_call_err(f->s, "addpeeraddress", params, RPC_INVALID_PARAMETER, expected);
 	}
-	call_err(f, "addpeeraddress", "[\"1.2.3.5\",0]", RPC_INVALID_PARAMETER, "Invalid port: 0");
-	call_err(f, "addpeeraddress", "[\"1.2.3.5\",-1]", RPC_INVALID_PARAMETER,
-		 "Invalid port: -1");
-	call_err(f, "addpeeraddress", "[\"1.2.3.5\",65536]", RPC_INVALID_PARAMETER,
-		 "Invalid port: 65536");
-	call_err(f, "addpeeraddress", "[\"1.2.3.5\"]", RPC_INVALID_PARAMS,
-		 "Missing required parameter");
-	call_err(f, "addpeeraddress", "[\"1.2.3.5\",\"9733\"]", RPC_TYPE_ERROR, "port");
-	call_err(f, "addpeeraddress", "[\"1.2.3.5\",9733,1]", RPC_TYPE_ERROR, "tried");
-	call_err(f, "addpeeraddress", "[1,9733]", RPC_TYPE_ERROR, "address");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"1.2.3.5\",0]", RPC_INVALID_PARAMETER,
+			  "Invalid port: 0");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"1.2.3.5\",-1]", RPC_INVALID_PARAMETER,
+			  "Invalid port: -1");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"1.2.3.5\",65536]", RPC_INVALID_PARAMETER,
+			  "Invalid port: 65536");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"1.2.3.5\"]", RPC_INVALID_PARAMS,
+			  "Missing required parameter");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"1.2.3.5\",\"9733\"]", RPC_TYPE_ERROR, "port");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"1.2.3.5\",9733,1]", RPC_TYPE_ERROR, "tried");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[1,9733]", RPC_TYPE_ERROR, "address");
 	assert_int_equal(addrman_size(f->node.addrman), 5);
 
 	/* a book that refuses the address (local addresses outside regtest's book) */
@@ -526,11 +460,13 @@ static void test_addpeeraddress(void **state)
 
 	/* regtest only, checked before anything else */
 	f->node.params = netparams_get(NET_MAIN);
-	call_err(f, "addpeeraddress", "[\"1.2.3.6\",9733]", RPC_MISC_ERROR,
-		 "addpeeraddress is for regression testing (-regtest mode) only");
-	call_err(f, "addpeeraddress", "[\"nonsense\",0]", RPC_MISC_ERROR, "-regtest mode");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"1.2.3.6\",9733]", RPC_MISC_ERROR,
+			  "addpeeraddress is for regression testing (-regtest mode) only");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"nonsense\",0]", RPC_MISC_ERROR,
+			  "-regtest mode");
 	f->node.params = netparams_get(NET_TESTNET);
-	call_err(f, "addpeeraddress", "[\"1.2.3.6\",9733]", RPC_MISC_ERROR, "-regtest mode");
+	unit_rpc_call_err(f->s, "addpeeraddress", "[\"1.2.3.6\",9733]", RPC_MISC_ERROR,
+			  "-regtest mode");
 	f->node.params = netparams_get(NET_REGTEST);
 	assert_int_equal(addrman_size(f->node.addrman), 5);
 	assert_int_equal(addrman_check(f->node.addrman), 0);

@@ -36,6 +36,8 @@
 #include "util/random.h"
 #include "wire/messages.h"
 
+#include "unit_util.h"
+
 /* As in test_rpc_server.c: the real one is in the node library, not linked here. */
 void node_request_shutdown(struct node *node)
 {
@@ -55,42 +57,25 @@ struct fixture {
 	struct rpc_server *s;
 };
 
-static struct db *open_db(const char *dir)
-{
-	char err[512];
-	struct db *db;
-	if (db_open(&db, dir, 1, err, sizeof(err)) != DB_OPEN_OK)
-		fail_msg("db_open: %s", err);
-	return db;
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
 	if (f == NULL || random_init() != 0)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/p2pd-test-rpc-ban-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (unit_mkdtemp(f->dir, sizeof(f->dir), "rpc-ban") == NULL)
 		return -1;
-	f->node.params = netparams_get(NET_REGTEST);
-	f->node.start_us = clock_mono_us();
-	f->node.lock_fd = -1;
+	unit_node_defaults(&f->node);
 	f->node.bantime = BANTIME;
 	clock_set_mock(&f->node.clock, T0);
 	f->node.base = event_base_new();
-	f->node.db = open_db(f->dir);
+	f->node.db = unit_open_db(f->dir);
 	f->node.banman = banman_new(&f->node.clock, f->node.db);
-	f->auth = rpc_auth_new();
-	if (f->node.base == NULL || f->node.banman == NULL || f->auth == NULL ||
-	    rpc_auth_add_password(f->auth, "user", "pass", err, sizeof(err)) != 0)
+	f->auth = unit_rpc_auth();
+	if (f->node.base == NULL || f->node.banman == NULL || f->auth == NULL)
 		return -1;
-	struct rpc_server_config cfg = {.timeout_secs = 30, .workqueue = 16, .auth = f->auth};
-	f->s = rpc_server_new(f->node.base, &f->node, &cfg, err, sizeof(err));
-	if (f->s == NULL) {
-		fprintf(stderr, "rpc_server_new: %s\n", err);
+	f->s = unit_rpc_server(f->node.base, &f->node, f->auth);
+	if (f->s == NULL)
 		return -1;
-	}
 	*state = f;
 	return 0;
 }
@@ -98,15 +83,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 	rpc_server_free(f->s);
 	connman_free(f->node.connman);
 	banman_free(f->node.banman);
 	db_close(f->node.db);
 	rpc_auth_free(f->auth);
 	event_base_free(f->node.base);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	unit_rm_rf(f->dir);
 	free(f);
 	log_shutdown();
 	return 0;
@@ -114,72 +97,19 @@ static int teardown(void **state)
 
 /* ---- calling ---------------------------------------------------------------------------- */
 
-/* Execute method with params (JSON text: an array, or an object for named parameters).
- * Returns the result (new reference) and sets *code to 0, or returns NULL with *code and msg
- * set from the error. */
-static json_t *call(struct fixture *f, const char *method, const char *params, int *code, char *msg,
-		    size_t msglen)
-{
-	char text[1024];
-	json_error_t jerr;
-	int status;
-	snprintf(text, sizeof(text),
-		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}", method, params);
-	json_t *req = json_loads(text, 0, &jerr);
-	if (req == NULL)
-		fail_msg("bad test JSON %s: %s", text, jerr.text);
-	json_t *r = rpc_server_execute(f->s, req, "user", &status);
-	json_decref(req);
-	assert_non_null(r);
-	const json_t *e = json_object_get(r, "error");
-	json_t *result = NULL;
-	*code = 0;
-	if (e != NULL) {
-		*code = (int)json_integer_value(json_object_get(e, "code"));
-		snprintf(msg, msglen, "%s", json_string_value(json_object_get(e, "message")));
-	} else {
-		result = json_incref(json_object_get(r, "result"));
-		assert_int_equal(status, 200);
-	}
-	json_decref(r);
-	return result;
-}
-
-static json_t *call_ok(struct fixture *f, const char *method, const char *params)
-{
-	int code;
-	char msg[512];
-	json_t *r = call(f, method, params, &code, msg, sizeof(msg));
-	if (r == NULL)
-		fail_msg("%s %s failed: %d %s", method, params, code, msg);
-	return r;
-}
-
 /* The call must succeed with null. */
 static void call_null(struct fixture *f, const char *method, const char *params)
 {
-	json_t *r = call_ok(f, method, params);
+	json_t *r = unit_rpc_call_ok(f->s, method, params);
 	if (!json_is_null(r))
 		fail_msg("%s %s: expected null", method, params);
 	json_decref(r);
 }
 
-/* The call must fail with code and a message containing text. */
-static void call_err(struct fixture *f, const char *method, const char *params, int code,
-		     const char *text)
-{
-	int got;
-	char msg[512];
-	json_t *r = call(f, method, params, &got, msg, sizeof(msg));
-	if (r != NULL || got != code || strstr(msg, text) == NULL)
-		fail_msg("%s %s: expected error %d \"%s\", got %d \"%s\"", method, params, code,
-			 text, got, r ? "(a result)" : msg);
-}
-
 /* listbanned must give exactly expected (compact JSON). */
 static void assert_listbanned(struct fixture *f, const char *expected)
 {
-	json_t *r = call_ok(f, "listbanned", "[]");
+	json_t *r = unit_rpc_call_ok(f->s, "listbanned", "[]");
 	char *s = json_dumps(r, JSON_COMPACT);
 	assert_non_null(s);
 	if (strcmp(s, expected) != 0)
@@ -202,17 +132,19 @@ static void test_p2p_disabled(void **state)
 	struct fixture *f = *state;
 	struct banman *bm = f->node.banman;
 	f->node.banman = NULL;
-	call_err(f, "setban", "[\"1.2.3.4\",\"add\"]", RPC_CLIENT_P2P_DISABLED,
-		 "Error: Peer-to-peer functionality missing or disabled");
-	call_err(f, "setban", "[\"1.2.3.4\",\"remove\"]", RPC_CLIENT_P2P_DISABLED,
-		 "Error: Peer-to-peer functionality missing or disabled");
-	call_err(f, "listbanned", "[]", RPC_CLIENT_P2P_DISABLED,
-		 "Error: Peer-to-peer functionality missing or disabled");
-	call_err(f, "clearbanned", "[]", RPC_CLIENT_P2P_DISABLED,
-		 "Error: Peer-to-peer functionality missing or disabled");
+	unit_rpc_call_err(f->s, "setban", "[\"1.2.3.4\",\"add\"]", RPC_CLIENT_P2P_DISABLED,
+			  "Error: Peer-to-peer functionality missing or disabled");
+	unit_rpc_call_err(f->s, "setban", "[\"1.2.3.4\",\"remove\"]", RPC_CLIENT_P2P_DISABLED,
+			  "Error: Peer-to-peer functionality missing or disabled");
+	unit_rpc_call_err(f->s, "listbanned", "[]", RPC_CLIENT_P2P_DISABLED,
+			  "Error: Peer-to-peer functionality missing or disabled");
+	unit_rpc_call_err(f->s, "clearbanned", "[]", RPC_CLIENT_P2P_DISABLED,
+			  "Error: Peer-to-peer functionality missing or disabled");
 	/* argument errors still come first */
-	call_err(f, "setban", "[\"1.2.3.4\",\"nosuch\"]", RPC_MISC_ERROR, "setban \"subnet\"");
-	call_err(f, "setban", "[\"1.2.3.4\"]", RPC_INVALID_PARAMS, "Missing required parameter");
+	unit_rpc_call_err(f->s, "setban", "[\"1.2.3.4\",\"nosuch\"]", RPC_MISC_ERROR,
+			  "setban \"subnet\"");
+	unit_rpc_call_err(f->s, "setban", "[\"1.2.3.4\"]", RPC_INVALID_PARAMS,
+			  "Missing required parameter");
 	f->node.banman = bm;
 }
 
@@ -258,7 +190,7 @@ static void test_setban_add(void **state)
 	/* a node without -bantime set uses the built-in day */
 	f->node.bantime = 0;
 	call_null(f, "setban", "[\"5.5.5.5\",\"add\"]");
-	json_t *r = call_ok(f, "listbanned", "[]");
+	json_t *r = unit_rpc_call_ok(f->s, "listbanned", "[]");
 	const json_t *last = NULL;
 	for (size_t i = 0; i < json_array_size(r); i++)
 		if (strcmp(json_string_value(json_object_get(json_array_get(r, i), "address")),
@@ -271,7 +203,7 @@ static void test_setban_add(void **state)
 	/* expiry: listbanned drops what ended */
 	clock_set_mock(&f->node.clock, T0 + 600);
 	assert_false(banned(f, "10.1.2.3"));
-	r = call_ok(f, "listbanned", "[]");
+	r = unit_rpc_call_ok(f->s, "listbanned", "[]");
 	assert_int_equal(json_array_size(r), 5);
 	json_decref(r);
 	clock_set_mock(&f->node.clock, 1800000000);
@@ -283,13 +215,13 @@ static void test_setban_errors(void **state)
 {
 	struct fixture *f = *state;
 	call_null(f, "setban", "[\"1.2.3.0/24\",\"add\"]");
-	call_err(f, "setban", "[\"1.2.3.0/24\",\"add\"]", RPC_CLIENT_NODE_ALREADY_ADDED,
-		 "Error: IP/Subnet already banned");
-	call_err(f, "setban", "[\"1.2.3.9/255.255.255.0\",\"add\",99]",
-		 RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
+	unit_rpc_call_err(f->s, "setban", "[\"1.2.3.0/24\",\"add\"]", RPC_CLIENT_NODE_ALREADY_ADDED,
+			  "Error: IP/Subnet already banned");
+	unit_rpc_call_err(f->s, "setban", "[\"1.2.3.9/255.255.255.0\",\"add\",99]",
+			  RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
 	/* one address inside a banned subnet, as Bitcoin Core */
-	call_err(f, "setban", "[\"1.2.3.4\",\"add\"]", RPC_CLIENT_NODE_ALREADY_ADDED,
-		 "Error: IP/Subnet already banned");
+	unit_rpc_call_err(f->s, "setban", "[\"1.2.3.4\",\"add\"]", RPC_CLIENT_NODE_ALREADY_ADDED,
+			  "Error: IP/Subnet already banned");
 	static const char *const bad[] = {"",
 					  "1.2.3.4/33",
 					  "1.2.3.4:9733",
@@ -299,30 +231,35 @@ static void test_setban_errors(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char params[128];
 		snprintf(params, sizeof(params), "[\"%s\",\"add\"]", bad[i]);
-		call_err(f, "setban", params, RPC_INVALID_PARAMETER, "Error: Invalid IP/Subnet");
+		unit_rpc_call_err(f->s, "setban", params, RPC_INVALID_PARAMETER,
+				  "Error: Invalid IP/Subnet");
 		snprintf(params, sizeof(params), "[\"%s\",\"remove\"]", bad[i]);
-		call_err(f, "setban", params, RPC_INVALID_PARAMETER, "Error: Invalid IP/Subnet");
+		unit_rpc_call_err(f->s, "setban", params, RPC_INVALID_PARAMETER,
+				  "Error: Invalid IP/Subnet");
 	}
 	/* an absolute time not after now, and a relative one past the end of time */
-	call_err(f, "setban", "[\"8.8.8.8\",\"add\",1700000000,true]", RPC_INVALID_PARAMETER,
-		 "Error: Absolute timestamp is in the past");
-	call_err(f, "setban", "[\"8.8.8.8\",\"add\",1,true]", RPC_INVALID_PARAMETER,
-		 "Error: Absolute timestamp is in the past");
-	call_err(f, "setban", "[\"8.8.8.8\",\"add\",9223372036854775807]", RPC_INVALID_PARAMETER,
-		 "Error: bantime out of range");
+	unit_rpc_call_err(f->s, "setban", "[\"8.8.8.8\",\"add\",1700000000,true]",
+			  RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
+	unit_rpc_call_err(f->s, "setban", "[\"8.8.8.8\",\"add\",1,true]", RPC_INVALID_PARAMETER,
+			  "Error: Absolute timestamp is in the past");
+	unit_rpc_call_err(f->s, "setban", "[\"8.8.8.8\",\"add\",9223372036854775807]",
+			  RPC_INVALID_PARAMETER, "Error: bantime out of range");
 	/* type errors from the table */
-	call_err(f, "setban", "[\"8.8.8.8\",\"add\",\"1\"]", RPC_TYPE_ERROR, "");
-	call_err(f, "setban", "[\"8.8.8.8\",\"add\",1,1]", RPC_TYPE_ERROR, "");
-	call_err(f, "setban", "[\"8.8.8.8\",\"Add\"]", RPC_MISC_ERROR, "setban \"subnet\"");
+	unit_rpc_call_err(f->s, "setban", "[\"8.8.8.8\",\"add\",\"1\"]", RPC_TYPE_ERROR, "");
+	unit_rpc_call_err(f->s, "setban", "[\"8.8.8.8\",\"add\",1,1]", RPC_TYPE_ERROR, "");
+	unit_rpc_call_err(f->s, "setban", "[\"8.8.8.8\",\"Add\"]", RPC_MISC_ERROR,
+			  "setban \"subnet\"");
 	assert_false(banned(f, "8.8.8.8"));
 
 	/* remove takes the subnet as banned */
-	call_err(f, "setban", "[\"1.2.3.4\",\"remove\"]", UNBAN_FAILED,
-		 "Error: Unban failed. Requested address/subnet was not previously manually "
-		 "banned.");
+	unit_rpc_call_err(
+		f->s, "setban", "[\"1.2.3.4\",\"remove\"]", UNBAN_FAILED,
+		"Error: Unban failed. Requested address/subnet was not previously manually "
+		"banned.");
 	call_null(f, "setban", "[\"1.2.3.77/24\",\"remove\"]");
 	assert_false(banned(f, "1.2.3.4"));
-	call_err(f, "setban", "[\"1.2.3.0/24\",\"remove\"]", UNBAN_FAILED, "Error: Unban failed");
+	unit_rpc_call_err(f->s, "setban", "[\"1.2.3.0/24\",\"remove\"]", UNBAN_FAILED,
+			  "Error: Unban failed");
 	assert_listbanned(f, "[]");
 }
 
@@ -343,7 +280,7 @@ static void test_restart_and_clear(void **state)
 
 	banman_free(f->node.banman);
 	db_close(f->node.db);
-	f->node.db = open_db(f->dir);
+	f->node.db = unit_open_db(f->dir);
 	f->node.banman = banman_new(&f->node.clock, f->node.db);
 	assert_non_null(f->node.banman);
 	assert_listbanned(f, before);
@@ -365,84 +302,27 @@ static void test_restart_and_clear(void **state)
 
 /* ---- disconnection ---------------------------------------------------------------------- */
 
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(sa);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static struct connman *mk_connman(struct event_base *base, struct clock *clock, uint16_t port)
 {
-	static const char *const bind_lo[] = {"127.0.0.1"};
-	struct connman_config cfg = {0};
-	char err[256];
-	cfg.base = base;
-	cfg.clock = clock;
-	cfg.params = netparams_get(NET_REGTEST);
-	cfg.local_services = NODE_MSGSTORE;
-	cfg.max_connections = 20;
-	cfg.listen = true;
-	cfg.bind = bind_lo;
-	cfg.nbind = 1;
-	cfg.port = port;
-	cfg.max_receive_buffer = 64 * 1024;
-	cfg.max_send_buffer = 64 * 1024;
-	cfg.peer_timeout = 60;
-	struct connman *cm = connman_new(&cfg, err, sizeof(err));
-	if (cm == NULL)
-		fail_msg("connman_new: %s", err);
-	connman_start(cm);
-	return cm;
-}
-
-static size_t established(const struct connman *cm)
-{
-	size_t n = 0;
-	for (const struct peer *p = connman_peers(cm); p; p = p->next)
-		n += p->state == PEER_ESTABLISHED;
-	return n;
-}
-
-static size_t npeers(const struct connman *cm)
-{
-	size_t n = 0;
-	for (const struct peer *p = connman_peers(cm); p; p = p->next)
-		n++;
-	return n;
+	struct connman_config cfg;
+	unit_connman_config(&cfg, base, clock, port);
+	return unit_connman_start(&cfg);
 }
 
 struct pair {
 	struct connman *a, *b;
 };
 
-typedef bool (*pred_fn)(const struct pair *p);
-
-/* Run the loop until pred holds or seconds pass. Returns pred's last value. */
-static bool run_until(struct event_base *base, const struct pair *p, pred_fn pred, double seconds)
+static int two_links(void *ctx)
 {
-	int64_t end = clock_mono_us() + (int64_t)(seconds * 1e6);
-	while (!pred(p) && clock_mono_us() < end) {
-		event_base_loop(base, EVLOOP_NONBLOCK);
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
-	return pred(p);
+	const struct pair *p = ctx;
+	return unit_established(p->a) == 2 && unit_established(p->b) == 2;
 }
 
-static bool two_links(const struct pair *p)
+static int no_peers(void *ctx)
 {
-	return established(p->a) == 2 && established(p->b) == 2;
-}
-
-static bool no_peers(const struct pair *p)
-{
-	return npeers(p->a) == 0 && npeers(p->b) == 0;
+	const struct pair *p = ctx;
+	return unit_npeers(p->a) == 0 && unit_npeers(p->b) == 0;
 }
 
 static void test_setban_disconnects(void **state)
@@ -450,7 +330,7 @@ static void test_setban_disconnects(void **state)
 	struct fixture *f = *state;
 	struct clock b_clock = {0};
 	clock_set_mock(&f->node.clock, 0); /* real time: the handshake checks timestamps */
-	uint16_t port_a = free_port(), port_b = free_port();
+	uint16_t port_a = unit_free_port(), port_b = unit_free_port();
 	f->node.connman = mk_connman(f->node.base, &f->node.clock, port_a);
 	struct pair p = {f->node.connman, mk_connman(f->node.base, &b_clock, port_b)};
 	char addr[32];
@@ -458,21 +338,21 @@ static void test_setban_disconnects(void **state)
 	assert_int_equal(connman_addnode(p.a, addr, ADDNODE_ONETRY), ADDNODE_OK);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port_a);
 	assert_int_equal(connman_addnode(p.b, addr, ADDNODE_ONETRY), ADDNODE_OK);
-	assert_true(run_until(f->node.base, &p, two_links, 5));
+	assert_true(unit_run_until(f->node.base, two_links, &p, 5, 1000000));
 
 	/* a ban elsewhere leaves them alone */
 	call_null(f, "setban", "[\"10.0.0.0/8\",\"add\"]");
 	call_null(f, "setban", "[\"::1\",\"add\"]");
 	for (const struct peer *q = connman_peers(p.a); q; q = q->next)
 		assert_int_not_equal(q->state, PEER_DISCONNECTING);
-	assert_false(run_until(f->node.base, &p, no_peers, 0.2));
-	assert_int_equal(established(p.a), 2);
+	assert_false(unit_run_until(f->node.base, no_peers, &p, 0.2, 1000000));
+	assert_int_equal(unit_established(p.a), 2);
 
 	/* a ban on their subnet drops both connections (inbound and outbound) at once */
 	call_null(f, "setban", "[\"127.0.0.0/8\",\"add\"]");
 	for (const struct peer *q = connman_peers(p.a); q; q = q->next)
 		assert_int_equal(q->state, PEER_DISCONNECTING);
-	assert_true(run_until(f->node.base, &p, no_peers, 5));
+	assert_true(unit_run_until(f->node.base, no_peers, &p, 5, 1000000));
 	connman_free(p.b);
 }
 

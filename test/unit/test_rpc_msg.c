@@ -39,6 +39,8 @@
 #include "util/random.h"
 #include "wire/sigmsg.h"
 
+#include "unit_util.h"
+
 /* The real one is in the node library, which comes before the RPC library in the static link
  * order (see test_rpc_server.c). */
 void node_request_shutdown(struct node *node)
@@ -82,43 +84,20 @@ struct fixture {
 	uint16_t rpc_port;
 };
 
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(sa);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static void tnode_start(struct tnode *t, struct event_base *base, struct clock *clock,
 			const struct msg_policy *policy)
 {
-	static const char *const bind_lo[] = {"127.0.0.1"};
 	char err[512];
-	snprintf(t->dir, sizeof(t->dir), "/tmp/p2pd-test-rpcmsg-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
+	assert_non_null(unit_mkdtemp(t->dir, sizeof(t->dir), "rpcmsg"));
 	assert_int_equal(db_open(&t->db, t->dir, 1, err, sizeof(err)), DB_OPEN_OK);
 	t->store = msgstore_open(t->db, err, sizeof(err));
 	if (t->store == NULL)
 		fail_msg("msgstore_open: %s", err);
-	t->port = free_port();
-	struct connman_config cc = {0};
-	cc.base = base;
-	cc.clock = clock;
-	cc.params = netparams_get(NET_REGTEST);
-	cc.local_services = NODE_MSGSTORE;
-	cc.max_connections = 20;
-	cc.listen = true;
-	cc.bind = bind_lo;
-	cc.nbind = 1;
-	cc.port = t->port;
+	t->port = unit_free_port();
+	struct connman_config cc;
+	unit_connman_config(&cc, base, clock, t->port);
 	cc.max_receive_buffer = 1 << 20;
 	cc.max_send_buffer = 1 << 20;
-	cc.peer_timeout = 60;
 	cc.compression = true;
 	t->cm = connman_new(&cc, err, sizeof(err));
 	if (t->cm == NULL)
@@ -148,9 +127,7 @@ static void tnode_stop(struct tnode *t)
 	connman_free(t->cm);
 	msgstore_free(t->store);
 	db_close(t->db);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
+	if (unit_rm_rf_status(t->dir) != 0)
 		fprintf(stderr, "cannot remove %s\n", t->dir);
 	memset(t, 0, sizeof(*t));
 }
@@ -176,21 +153,17 @@ static struct rpc_server *new_server(struct fixture *f, uint16_t port, int workq
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
 	if (f == NULL)
 		return -1;
 	struct node *n = &f->node;
-	n->params = netparams_get(NET_REGTEST);
-	n->start_us = clock_mono_us();
-	n->lock_fd = -1;
+	unit_node_defaults(n);
 	clock_set_mock(&n->clock, T0);
 	n->base = event_base_new();
 	n->policy = (struct msg_policy){0, RETENTION, MAX_BODY, 0};
 	memcpy(n->node_seckey, node_key, 32);
 	assert_int_equal(key_xonly_pubkey(n->node_pubkey, node_key), 0);
-	f->auth = rpc_auth_new();
-	if (n->base == NULL || f->auth == NULL ||
-	    rpc_auth_add_password(f->auth, "user", "pass", err, sizeof(err)) != 0)
+	f->auth = unit_rpc_auth();
+	if (n->base == NULL || f->auth == NULL)
 		return -1;
 	tnode_start(&f->a, n->base, &n->clock, &n->policy);
 	n->db = f->a.db;
@@ -279,37 +252,6 @@ static void call_err(struct fixture *f, const char *method, json_t *params, int 
 	free(p);
 }
 
-static void assert_keys(const json_t *obj, const char *expected)
-{
-	char keys[1024] = "";
-	const char *k;
-	const json_t *v;
-	json_object_foreach((json_t *)obj, k, v)
-	{
-		(void)v;
-		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%s%s",
-			 keys[0] ? "," : "", k);
-	}
-	if (strcmp(keys, expected) != 0)
-		fail_msg("keys     %s\nexpected %s", keys, expected);
-}
-
-static const char *str(const json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	if (s == NULL)
-		fail_msg("no string \"%s\"", key);
-	return s;
-}
-
-static json_int_t num(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-	if (!json_is_integer(v))
-		fail_msg("no integer \"%s\"", key);
-	return json_integer_value(v);
-}
-
 /* ---- messages made here ------------------------------------------------------------------- */
 
 /* Build and sign a message (body of len bytes) mined to pow bits; id receives its id. */
@@ -365,15 +307,22 @@ static void id_hex(char out[65], const uint8_t id[32])
 typedef bool (*pred_fn)(struct fixture *f, void *arg);
 
 /* Run the loop until pred holds or seconds pass. Returns pred's last value. */
+struct pred_call {
+	struct fixture *f;
+	pred_fn pred;
+	void *arg;
+};
+
+static int pred_holds(void *ctx)
+{
+	const struct pred_call *c = ctx;
+	return c->pred(c->f, c->arg);
+}
+
 static bool run_until(struct fixture *f, pred_fn pred, void *arg, double seconds)
 {
-	int64_t end = clock_mono_us() + (int64_t)(seconds * 1e6);
-	while (!pred(f, arg) && clock_mono_us() < end) {
-		event_base_loop(f->node.base, EVLOOP_NONBLOCK);
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
-	return pred(f, arg);
+	struct pred_call c = {f, pred, arg};
+	return unit_run_until(f->node.base, pred_holds, &c, seconds, 1000000);
 }
 
 static bool never(struct fixture *f, void *arg)
@@ -409,18 +358,18 @@ static void test_publish_getmessage(void **state)
 	assert_true(msgstore_has(f->a.store, idb));
 
 	json_t *m = call_ok(f, "getmessage", json_pack("[s]", id));
-	assert_keys(m, VERBOSE_KEYS);
-	assert_string_equal(str(m, "id"), id);
-	assert_int_equal(num(m, "version"), 1);
-	assert_string_equal(str(m, "topic"), "chat/general");
-	assert_int_equal(num(m, "created_at"), T0);
-	assert_string_equal(str(m, "author"), pub);
+	unit_assert_keys(m, VERBOSE_KEYS);
+	assert_string_equal(unit_json_str(m, "id"), id);
+	assert_int_equal(unit_json_num(m, "version"), 1);
+	assert_string_equal(unit_json_str(m, "topic"), "chat/general");
+	assert_int_equal(unit_json_num(m, "created_at"), T0);
+	assert_string_equal(unit_json_str(m, "author"), pub);
 	assert_int_equal(json_array_size(json_object_get(m, "refs")), 0);
-	assert_string_equal(str(m, "body"), "hello");
-	assert_string_equal(str(m, "body_hex"), "68656c6c6f");
-	assert_int_equal(num(m, "pow"), sigmsg_pow(idb));
-	assert_int_equal(strlen(str(m, "sig")), 128);
-	assert_int_equal(num(m, "received_at"), T0);
+	assert_string_equal(unit_json_str(m, "body"), "hello");
+	assert_string_equal(unit_json_str(m, "body_hex"), "68656c6c6f");
+	assert_int_equal(unit_json_num(m, "pow"), sigmsg_pow(idb));
+	assert_int_equal(strlen(unit_json_str(m, "sig")), 128);
+	assert_int_equal(unit_json_num(m, "received_at"), T0);
 
 	/* verbose=false: the serialization, which decodes to the same id and a good signature */
 	json_t *raw = call_ok(f, "getmessage", json_pack("[s,b]", id, 0));
@@ -428,14 +377,14 @@ static void test_publish_getmessage(void **state)
 	size_t len;
 	assert_int_equal(hex_decode_alloc(json_string_value(raw), SIGMSG_MAX_SIZE, &bytes, &len),
 			 0);
-	assert_int_equal(num(m, "size"), (json_int_t)len);
+	assert_int_equal(unit_json_num(m, "size"), (json_int_t)len);
 	struct sigmsg dm;
 	uint8_t did[32];
 	assert_int_equal(sigmsg_decode(&dm, bytes, len), 0);
 	assert_int_equal(sigmsg_id(did, &dm), 0);
 	assert_memory_equal(did, idb, 32);
 	assert_int_equal(sigmsg_verify_sig(&dm, did), 1);
-	assert_int_equal((json_int_t)dm.nonce, num(m, "nonce"));
+	assert_int_equal((json_int_t)dm.nonce, unit_json_num(m, "nonce"));
 	sigmsg_clear(&dm);
 	free(bytes);
 	json_decref(raw);
@@ -459,8 +408,8 @@ static void test_publish_getmessage(void **state)
 	/* an empty body is text "" */
 	r = call_ok(f, "publish", parse("[\"t\",\"\"]"));
 	m = call_ok(f, "getmessage", json_pack("[O]", r));
-	assert_string_equal(str(m, "body"), "");
-	assert_string_equal(str(m, "body_hex"), "");
+	assert_string_equal(unit_json_str(m, "body"), "");
+	assert_string_equal(unit_json_str(m, "body_hex"), "");
 	json_decref(m);
 	json_decref(r);
 
@@ -468,7 +417,7 @@ static void test_publish_getmessage(void **state)
 	f->node.policy.min_pow = 8;
 	r = call_ok(f, "publish", parse("[\"t\",\"mined\"]"));
 	m = call_ok(f, "getmessage", json_pack("[O]", r));
-	assert_true(num(m, "pow") >= 8);
+	assert_true(unit_json_num(m, "pow") >= 8);
 	assert_true(strncmp(json_string_value(r), "00", 2) == 0);
 	json_decref(m);
 	json_decref(r);
@@ -548,8 +497,8 @@ static void test_sendrawmessage(void **state)
 	uint8_t pk[32];
 	assert_int_equal(key_xonly_pubkey(pk, other_key), 0);
 	hex_encode(other_pub, pk, 32);
-	assert_string_equal(str(g, "author"), other_pub);
-	assert_int_equal(num(g, "created_at"), T0 - 10);
+	assert_string_equal(unit_json_str(g, "author"), other_pub);
+	assert_int_equal(unit_json_num(g, "created_at"), T0 - 10);
 	json_decref(g);
 	char *hex = msg_hex(&m);
 	/* upper-case hex decodes too */
@@ -649,7 +598,7 @@ static void test_sendrawmessage_low_pow(void **state)
 	char *hex = msg_hex(&m);
 	call_err(f, "sendrawmessage", json_pack("[s]", hex), RPC_VERIFY_REJECTED, "low-pow");
 	json_t *d = call_ok(f, "decodemessage", json_pack("[s]", hex));
-	assert_string_equal(str(d, "valid"), "low-pow");
+	assert_string_equal(unit_json_str(d, "valid"), "low-pow");
 	json_decref(d);
 	free(hex);
 	sigmsg_clear(&m);
@@ -676,16 +625,17 @@ static void test_decodemessage(void **state)
 	id_hex(idhex, id);
 	char *hex = msg_hex(&m);
 	json_t *d = call_ok(f, "decodemessage", json_pack("[s]", hex));
-	assert_keys(d, "id,version,topic,created_at,author,refs,body,body_hex,size,pow,nonce,sig,"
-		       "valid");
-	assert_string_equal(str(d, "id"), idhex);
-	assert_string_equal(str(d, "valid"), "valid");
-	assert_string_equal(str(d, "body"), "text");
-	assert_int_equal(num(d, "size"), (json_int_t)(strlen(hex) / 2));
+	unit_assert_keys(d,
+			 "id,version,topic,created_at,author,refs,body,body_hex,size,pow,nonce,sig,"
+			 "valid");
+	assert_string_equal(unit_json_str(d, "id"), idhex);
+	assert_string_equal(unit_json_str(d, "valid"), "valid");
+	assert_string_equal(unit_json_str(d, "body"), "text");
+	assert_int_equal(unit_json_num(d, "size"), (json_int_t)(strlen(hex) / 2));
 	assert_int_equal(json_array_size(json_object_get(d, "refs")), 1);
 	char sig[129];
 	hex_encode(sig, m.sig, 64);
-	assert_string_equal(str(d, "sig"), sig);
+	assert_string_equal(unit_json_str(d, "sig"), sig);
 	json_decref(d);
 	/* not stored */
 	call_err(f, "getmessage", json_pack("[s]", idhex), RPC_INVALID_ADDRESS_OR_KEY,
@@ -709,7 +659,7 @@ static void test_decodemessage(void **state)
 		hex = msg_hex(&m);
 		d = call_ok(f, "decodemessage", json_pack("[s]", hex));
 		assert_null(json_object_get(d, "body"));
-		assert_string_equal(str(d, "body_hex"), binary[i].hex);
+		assert_string_equal(unit_json_str(d, "body_hex"), binary[i].hex);
 		json_decref(d);
 		free(hex);
 		sigmsg_clear(&m);
@@ -718,7 +668,7 @@ static void test_decodemessage(void **state)
 	make_msg(&m, id, other_key, "dec", T0, "caf\xc3\xa9 \xe2\x82\xac", 9, 0);
 	hex = msg_hex(&m);
 	d = call_ok(f, "decodemessage", json_pack("[s]", hex));
-	assert_string_equal(str(d, "body"), "caf\xc3\xa9 \xe2\x82\xac");
+	assert_string_equal(unit_json_str(d, "body"), "caf\xc3\xa9 \xe2\x82\xac");
 	json_decref(d);
 	free(hex);
 	sigmsg_clear(&m);
@@ -728,14 +678,14 @@ static void test_decodemessage(void **state)
 	m.sig[0] ^= 0x80;
 	hex = msg_hex(&m);
 	d = call_ok(f, "decodemessage", json_pack("[s]", hex));
-	assert_string_equal(str(d, "valid"), "bad-signature");
+	assert_string_equal(unit_json_str(d, "valid"), "bad-signature");
 	json_decref(d);
 	free(hex);
 	sigmsg_clear(&m);
 	make_msg(&m, id, other_key, "dec", T0 - RETENTION - 1, "x", 1, 0);
 	hex = msg_hex(&m);
 	d = call_ok(f, "decodemessage", json_pack("[s]", hex));
-	assert_string_equal(str(d, "valid"), "expired");
+	assert_string_equal(unit_json_str(d, "valid"), "expired");
 	json_decref(d);
 	free(hex);
 	sigmsg_clear(&m);
@@ -795,9 +745,9 @@ static void listing(json_t *list, char *out, size_t outlen)
 	out[0] = '\0';
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		const json_t *m = json_array_get(list, i);
-		assert_keys(m, VERBOSE_KEYS);
+		unit_assert_keys(m, VERBOSE_KEYS);
 		snprintf(out + strlen(out), outlen - strlen(out), "%s%.8s", i ? "," : "",
-			 str(m, "id"));
+			 unit_json_str(m, "id"));
 	}
 	json_decref(list);
 }
@@ -937,12 +887,12 @@ static void test_listmessages_bounds(void **state)
 	}
 	json_t *l = call_ok(f, "listmessages", parse("[]"));
 	assert_int_equal(json_array_size(l), 100);
-	assert_int_equal(num(json_array_get(l, 0), "created_at"), T0 - 5000);
-	assert_int_equal(num(json_array_get(l, 99), "created_at"), T0 - 5000 + 99);
+	assert_int_equal(unit_json_num(json_array_get(l, 0), "created_at"), T0 - 5000);
+	assert_int_equal(unit_json_num(json_array_get(l, 99), "created_at"), T0 - 5000 + 99);
 	json_decref(l);
 	l = call_ok(f, "listmessages", parse("[{\"limit\":1000,\"reverse\":true}]"));
 	assert_int_equal(json_array_size(l), 1000);
-	assert_int_equal(num(json_array_get(l, 0), "created_at"), T0 - 5000 + N - 1);
+	assert_int_equal(unit_json_num(json_array_get(l, 0), "created_at"), T0 - 5000 + N - 1);
 	json_decref(l);
 
 	/* "until": 0 means created_at <= 0, not "no bound" */
@@ -977,7 +927,7 @@ static void test_getstoreinfo(void **state)
 		"count,bytes,oldest,newest,retention,maxstoremb,pruned,minpow,maxmsgsize";
 	f->node.max_store_bytes = 5u << 20;
 	json_t *r = call_ok(f, "getstoreinfo", parse("[]"));
-	assert_keys(r, keys);
+	unit_assert_keys(r, keys);
 	char *text = json_dumps(r, JSON_COMPACT);
 	assert_string_equal(text, "{\"count\":0,\"bytes\":0,\"oldest\":0,\"newest\":0,"
 				  "\"retention\":1209600,\"maxstoremb\":5,\"pruned\":0,"
@@ -1004,13 +954,14 @@ static void test_getstoreinfo(void **state)
 	f->node.policy.min_pow = 3;
 	f->node.policy.max_body = 1000;
 	r = call_ok(f, "getstoreinfo", parse("[]"));
-	assert_keys(r, keys);
-	assert_int_equal(num(r, "count"), 2);
-	assert_int_equal(num(r, "bytes"), (json_int_t)first_size + num(pm, "size"));
-	assert_int_equal(num(r, "oldest"), T0 - 50);
-	assert_int_equal(num(r, "newest"), T0);
-	assert_int_equal(num(r, "minpow"), 3);
-	assert_int_equal(num(r, "maxmsgsize"), 1000);
+	unit_assert_keys(r, keys);
+	assert_int_equal(unit_json_num(r, "count"), 2);
+	assert_int_equal(unit_json_num(r, "bytes"),
+			 (json_int_t)first_size + unit_json_num(pm, "size"));
+	assert_int_equal(unit_json_num(r, "oldest"), T0 - 50);
+	assert_int_equal(unit_json_num(r, "newest"), T0);
+	assert_int_equal(unit_json_num(r, "minpow"), 3);
+	assert_int_equal(unit_json_num(r, "maxmsgsize"), 1000);
 	json_decref(r);
 	json_decref(pm);
 	call_err(f, "getstoreinfo", parse("[1]"), RPC_INVALID_PARAMS, "Too many parameters");
@@ -1052,7 +1003,7 @@ static void test_getpeerinfo_counters(void **state)
 		"msgs_sent",      "msgs_duplicate",   "msgs_invalid",
 		"msgs_notfound",  "msgs_unrequested", "msgs_inflight"};
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		assert_int_equal(num(p, counters[i]), 0);
+		assert_int_equal(unit_json_num(p, counters[i]), 0);
 	assert_true(json_is_true(json_object_get(p, "zlib")));
 	json_decref(peers);
 
@@ -1079,19 +1030,20 @@ static void test_getpeerinfo_counters(void **state)
 
 	peers = call_ok(f, "getpeerinfo", parse("[]"));
 	p = json_array_get(peers, 0);
-	assert_int_equal(num(p, "msgs_sent"), 1);
-	assert_int_equal(num(p, "msgs_announced"), 1);
-	assert_int_equal(num(p, "msgs_requested"), 1);
-	assert_int_equal(num(p, "msgs_received"), 1);
-	assert_int_equal(num(p, "msgs_duplicate"), 0);
-	assert_int_equal(num(p, "msgs_invalid"), 0);
-	assert_int_equal(num(p, "msgs_inflight"), 0);
+	assert_int_equal(unit_json_num(p, "msgs_sent"), 1);
+	assert_int_equal(unit_json_num(p, "msgs_announced"), 1);
+	assert_int_equal(unit_json_num(p, "msgs_requested"), 1);
+	assert_int_equal(unit_json_num(p, "msgs_received"), 1);
+	assert_int_equal(unit_json_num(p, "msgs_duplicate"), 0);
+	assert_int_equal(unit_json_num(p, "msgs_invalid"), 0);
+	assert_int_equal(unit_json_num(p, "msgs_inflight"), 0);
 	json_decref(peers);
 
 	json_t *t = call_ok(f, "getnettotals", parse("[]"));
-	assert_keys(t, "totalbytesrecv,totalbytessent,totalbytessaved,timemillis");
-	assert_true(num(t, "totalbytessaved") > 10000);
-	assert_int_equal(num(t, "totalbytessaved"), (json_int_t)connman_bytes_saved(f->a.cm));
+	unit_assert_keys(t, "totalbytesrecv,totalbytessent,totalbytessaved,timemillis");
+	assert_true(unit_json_num(t, "totalbytessaved") > 10000);
+	assert_int_equal(unit_json_num(t, "totalbytessaved"),
+			 (json_int_t)connman_bytes_saved(f->a.cm));
 	json_decref(t);
 
 	/* without a gossip engine the counters read 0 (and are still there) */
@@ -1099,7 +1051,7 @@ static void test_getpeerinfo_counters(void **state)
 	peers = call_ok(f, "getpeerinfo", parse("[]"));
 	p = json_array_get(peers, 0);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		assert_int_equal(num(p, counters[i]), 0);
+		assert_int_equal(unit_json_num(p, counters[i]), 0);
 	json_decref(peers);
 	f->node.gossip = f->a.g;
 }
@@ -1225,7 +1177,7 @@ static bool waiting(struct fixture *f, void *arg)
 static void listen_http(struct fixture *f, int workqueue, int timeout_secs)
 {
 	rpc_server_free(f->s);
-	f->rpc_port = free_port();
+	f->rpc_port = unit_free_port();
 	f->s = new_server(f, f->rpc_port, workqueue, timeout_secs);
 }
 
@@ -1269,9 +1221,9 @@ static void test_wait_http_message(void **state)
 	assert_string_equal(json_string_value(json_object_get(wr, "jsonrpc")), "2.0");
 	assert_string_equal(json_string_value(json_object_get(wr, "id")), "w");
 	const json_t *msg = json_object_get(wr, "result");
-	assert_keys(msg, VERBOSE_KEYS);
-	assert_string_equal(str(msg, "id"), id);
-	assert_string_equal(str(msg, "body"), "yes");
+	unit_assert_keys(msg, VERBOSE_KEYS);
+	assert_string_equal(unit_json_str(msg, "id"), id);
+	assert_string_equal(unit_json_str(msg, "body"), "yes");
 	/* exactly what getmessage says */
 	json_t *g = call_ok(f, "getmessage", json_pack("[s]", id));
 	assert_true(json_equal(g, msg));
@@ -1297,7 +1249,7 @@ static void test_wait_http_message(void **state)
 	assert_int_equal(w.status, 200);
 	assert_true(json_is_null(json_object_get(wr, "error")));
 	assert_int_equal(json_integer_value(json_object_get(wr, "id")), 7);
-	assert_string_equal(str(json_object_get(wr, "result"), "id"), mhex);
+	assert_string_equal(unit_json_str(json_object_get(wr, "result"), "id"), mhex);
 	json_decref(wr);
 	evhttp_connection_free(c);
 }

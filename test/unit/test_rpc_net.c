@@ -35,6 +35,8 @@
 #include "wire/frame.h"
 #include "wire/messages.h"
 
+#include "unit_util.h"
+
 /* As in test_rpc_server.c: the real one is in the node library, not linked here. */
 void node_request_shutdown(struct node *node)
 {
@@ -54,68 +56,33 @@ struct fixture {
 	struct rpc_server *s;
 };
 
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(sa);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static struct connman *mk_connman(struct event_base *base, struct clock *clock, uint16_t port,
 				  uint64_t services)
 {
-	static const char *const bind_lo[] = {"127.0.0.1"};
-	struct connman_config cfg = {0};
-	char err[256];
-	cfg.base = base;
-	cfg.clock = clock;
-	cfg.params = netparams_get(NET_REGTEST);
+	struct connman_config cfg;
+	unit_connman_config(&cfg, base, clock, port);
 	cfg.local_services = services;
-	cfg.max_connections = 20;
-	cfg.listen = true;
-	cfg.bind = bind_lo;
-	cfg.nbind = 1;
-	cfg.port = port;
-	cfg.max_receive_buffer = 64 * 1024;
-	cfg.max_send_buffer = 64 * 1024;
-	cfg.peer_timeout = 60;
-	struct connman *cm = connman_new(&cfg, err, sizeof(err));
-	if (cm == NULL)
-		fail_msg("connman_new: %s", err);
-	connman_start(cm);
-	return cm;
+	return unit_connman_start(&cfg);
 }
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
 	if (f == NULL || random_init() != 0)
 		return -1;
-	f->node.params = netparams_get(NET_REGTEST);
-	f->node.start_us = clock_mono_us();
-	f->node.lock_fd = -1;
+	unit_node_defaults(&f->node);
 	f->node.base = event_base_new();
-	f->auth = rpc_auth_new();
-	if (f->node.base == NULL || f->auth == NULL ||
-	    rpc_auth_add_password(f->auth, "user", "pass", err, sizeof(err)) != 0)
+	f->auth = unit_rpc_auth();
+	if (f->node.base == NULL || f->auth == NULL)
 		return -1;
-	f->port_a = free_port();
-	f->port_b = free_port();
+	f->port_a = unit_free_port();
+	f->port_b = unit_free_port();
 	snprintf(f->addr_b, sizeof(f->addr_b), "127.0.0.1:%u", f->port_b);
 	f->node.connman = mk_connman(f->node.base, &f->node.clock, f->port_a, NODE_MSGSTORE);
 	f->peer = mk_connman(f->node.base, &f->peer_clock, f->port_b, NODE_MSGSTORE | ODD_SERVICE);
-	struct rpc_server_config cfg = {.timeout_secs = 30, .workqueue = 16, .auth = f->auth};
-	f->s = rpc_server_new(f->node.base, &f->node, &cfg, err, sizeof(err));
-	if (f->s == NULL) {
-		fprintf(stderr, "rpc_server_new: %s\n", err);
+	f->s = unit_rpc_server(f->node.base, &f->node, f->auth);
+	if (f->s == NULL)
 		return -1;
-	}
 	*state = f;
 	return 0;
 }
@@ -133,151 +100,30 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- calling ---------------------------------------------------------------------------- */
-
-/* Execute method with params (JSON text). Returns the result (new reference) and sets *code to
- * 0, or returns NULL with *code and msg set from the error. */
-static json_t *call(struct fixture *f, const char *method, const char *params, int *code, char *msg,
-		    size_t msglen)
-{
-	char text[1024];
-	json_error_t jerr;
-	int status;
-	snprintf(text, sizeof(text),
-		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}", method, params);
-	json_t *req = json_loads(text, 0, &jerr);
-	if (req == NULL)
-		fail_msg("bad test JSON %s: %s", text, jerr.text);
-	json_t *r = rpc_server_execute(f->s, req, "user", &status);
-	json_decref(req);
-	assert_non_null(r);
-	const json_t *e = json_object_get(r, "error");
-	json_t *result = NULL;
-	*code = 0;
-	if (e != NULL) {
-		*code = (int)json_integer_value(json_object_get(e, "code"));
-		snprintf(msg, msglen, "%s", json_string_value(json_object_get(e, "message")));
-	} else {
-		result = json_incref(json_object_get(r, "result"));
-		assert_int_equal(status, 200);
-	}
-	json_decref(r);
-	return result;
-}
-
-static json_t *call_ok(struct fixture *f, const char *method, const char *params)
-{
-	int code;
-	char msg[512];
-	json_t *r = call(f, method, params, &code, msg, sizeof(msg));
-	if (r == NULL)
-		fail_msg("%s %s failed: %d %s", method, params, code, msg);
-	return r;
-}
-
-/* The call must fail with code and a message containing text. */
-static void call_err(struct fixture *f, const char *method, const char *params, int code,
-		     const char *text)
-{
-	int got;
-	char msg[512];
-	json_t *r = call(f, method, params, &got, msg, sizeof(msg));
-	if (r != NULL || got != code || strstr(msg, text) == NULL)
-		fail_msg("%s %s: expected error %d \"%s\", got %d \"%s\"", method, params, code,
-			 text, got, r ? "(a result)" : msg);
-}
-
-static void assert_json(const json_t *j, const char *expected)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	assert_non_null(s);
-	if (strcmp(s, expected) != 0)
-		fail_msg("got      %s\nexpected %s", s, expected);
-	free(s);
-}
-
-static const char *str(const json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	if (s == NULL)
-		fail_msg("no string \"%s\"", key);
-	return s;
-}
-
-static json_int_t num(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-	if (!json_is_integer(v))
-		fail_msg("no integer \"%s\"", key);
-	return json_integer_value(v);
-}
-
-/* The keys of obj, in order, joined by ",". */
-static void assert_keys(const json_t *obj, const char *expected)
-{
-	char keys[1024] = "";
-	const char *k;
-	const json_t *v;
-	json_object_foreach((json_t *)obj, k, v)
-	{
-		(void)v;
-		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%s%s",
-			 keys[0] ? "," : "", k);
-	}
-	if (strcmp(keys, expected) != 0)
-		fail_msg("keys     %s\nexpected %s", keys, expected);
-}
-
 /* ---- the loop ----------------------------------------------------------------------------- */
 
-typedef int (*pred_fn)(struct fixture *f);
-
-/* Run the loop until pred holds or seconds pass. Returns pred's last value. */
-static int run_until(struct fixture *f, pred_fn pred, double seconds)
+static int one_link(void *ctx)
 {
-	int64_t end = clock_mono_us() + (int64_t)(seconds * 1e6);
-	while (!pred(f) && clock_mono_us() < end) {
-		event_base_loop(f->node.base, EVLOOP_NONBLOCK);
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
-	return pred(f);
+	struct fixture *f = ctx;
+	return unit_established(f->node.connman) == 1 && unit_established(f->peer) == 1;
 }
 
-static size_t established(const struct connman *cm)
+static int two_links(void *ctx)
 {
-	size_t n = 0;
-	for (const struct peer *p = connman_peers(cm); p; p = p->next)
-		n += p->state == PEER_ESTABLISHED;
-	return n;
+	struct fixture *f = ctx;
+	return unit_established(f->node.connman) == 2 && unit_established(f->peer) == 2;
 }
 
-static size_t npeers(const struct connman *cm)
+static int no_peers(void *ctx)
 {
-	size_t n = 0;
-	for (const struct peer *p = connman_peers(cm); p; p = p->next)
-		n++;
-	return n;
-}
-
-static int one_link(struct fixture *f)
-{
-	return established(f->node.connman) == 1 && established(f->peer) == 1;
-}
-
-static int two_links(struct fixture *f)
-{
-	return established(f->node.connman) == 2 && established(f->peer) == 2;
-}
-
-static int no_peers(struct fixture *f)
-{
-	return npeers(f->node.connman) == 0 && npeers(f->peer) == 0;
+	struct fixture *f = ctx;
+	return unit_npeers(f->node.connman) == 0 && unit_npeers(f->peer) == 0;
 }
 
 /* Every peer of A has a round trip measured and no ping outstanding. */
-static int pings_done(struct fixture *f)
+static int pings_done(void *ctx)
 {
+	struct fixture *f = ctx;
 	for (const struct peer *p = connman_peers(f->node.connman); p; p = p->next)
 		if (p->last_ping_us < 0 || p->ping_nonce != 0)
 			return 0;
@@ -290,14 +136,14 @@ static void connect_both_ways(struct fixture *f)
 {
 	char addr_a[32], params[64];
 	snprintf(params, sizeof(params), "[\"%s\",\"onetry\"]", f->addr_b);
-	json_t *r = call_ok(f, "addnode", params);
-	assert_json(r, "null");
+	json_t *r = unit_rpc_call_ok(f->s, "addnode", params);
+	unit_assert_json(r, "null");
 	json_decref(r);
-	assert_true(run_until(f, one_link, 5));
+	assert_true(unit_run_until(f->node.base, one_link, f, 5, 1000000));
 	snprintf(addr_a, sizeof(addr_a), "127.0.0.1:%u", f->port_a);
 	assert_int_equal(connman_addnode(f->peer, addr_a, ADDNODE_ONETRY), ADDNODE_OK);
-	assert_true(run_until(f, two_links, 5));
-	assert_true(run_until(f, pings_done, 5));
+	assert_true(unit_run_until(f->node.base, two_links, f, 5, 1000000));
+	assert_true(unit_run_until(f->node.base, pings_done, f, 5, 1000000));
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -321,29 +167,31 @@ static void test_p2p_disabled(void **state)
 	};
 	f->node.connman = NULL;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
-		call_err(f, calls[i][0], calls[i][1], RPC_CLIENT_P2P_DISABLED,
-			 "Error: Peer-to-peer functionality missing or disabled");
+		unit_rpc_call_err(f->s, calls[i][0], calls[i][1], RPC_CLIENT_P2P_DISABLED,
+				  "Error: Peer-to-peer functionality missing or disabled");
 	/* argument errors still come first */
-	call_err(f, "addnode", "[\"127.0.0.1:1\",\"nosuch\"]", RPC_MISC_ERROR, "addnode \"node\"");
-	call_err(f, "setnetworkactive", "[]", RPC_INVALID_PARAMS, "Missing required parameter");
+	unit_rpc_call_err(f->s, "addnode", "[\"127.0.0.1:1\",\"nosuch\"]", RPC_MISC_ERROR,
+			  "addnode \"node\"");
+	unit_rpc_call_err(f->s, "setnetworkactive", "[]", RPC_INVALID_PARAMS,
+			  "Missing required parameter");
 	f->node.connman = cm;
 }
 
 static void test_getpeerinfo(void **state)
 {
 	struct fixture *f = *state;
-	json_t *r = call_ok(f, "getpeerinfo", "[]");
-	assert_json(r, "[]");
+	json_t *r = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
+	unit_assert_json(r, "[]");
 	json_decref(r);
-	r = call_ok(f, "getconnectioncount", "[]");
-	assert_json(r, "0");
+	r = unit_rpc_call_ok(f->s, "getconnectioncount", "[]");
+	unit_assert_json(r, "0");
 	json_decref(r);
 
 	connect_both_ways(f);
-	r = call_ok(f, "getpeerinfo", "[]");
+	r = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
 	assert_int_equal(json_array_size(r), 2);
 	const json_t *out = json_array_get(r, 0), *in = json_array_get(r, 1);
-	assert_true(num(out, "id") < num(in, "id"));
+	assert_true(unit_json_num(out, "id") < unit_json_num(in, "id"));
 	static const char keys[] =
 		"id,addr,addrbind,network,inbound,connection_type,state,services,servicesnames,"
 		"version,subver,startingheight,relay,conntime,lastsend,lastrecv,bytessent,"
@@ -354,34 +202,38 @@ static void test_getpeerinfo(void **state)
 		"msgs_unrequested,msgs_inflight,addr_relay_enabled,addr_processed,"
 		"addr_rate_limited,zlib,misbehaviour,offences,discouraged,permissions,score,"
 		"score_breakdown";
-	assert_keys(out, keys);
-	assert_keys(in, keys);
+	unit_assert_keys(out, keys);
+	unit_assert_keys(in, keys);
 
 	/* the outbound peer: B as we dialled it */
-	assert_string_equal(str(out, "addr"), f->addr_b);
-	assert_true(strncmp(str(out, "addrbind"), "127.0.0.1:", 10) == 0);
-	assert_string_equal(str(out, "network"), "ipv4");
+	assert_string_equal(unit_json_str(out, "addr"), f->addr_b);
+	assert_true(strncmp(unit_json_str(out, "addrbind"), "127.0.0.1:", 10) == 0);
+	assert_string_equal(unit_json_str(out, "network"), "ipv4");
 	assert_true(json_is_false(json_object_get(out, "inbound")));
-	assert_string_equal(str(out, "connection_type"), "manual");
-	assert_string_equal(str(out, "state"), "established");
-	assert_string_equal(str(out, "services"), "0000000000000401");
-	assert_json(json_object_get(out, "servicesnames"), "[\"MSGSTORE\",\"UNKNOWN[2^10]\"]");
-	assert_int_equal(num(out, "version"), PROTOCOL_VERSION);
-	assert_string_equal(str(out, "subver"), CLIENT_SUBVERSION);
+	assert_string_equal(unit_json_str(out, "connection_type"), "manual");
+	assert_string_equal(unit_json_str(out, "state"), "established");
+	assert_string_equal(unit_json_str(out, "services"), "0000000000000401");
+	unit_assert_json(json_object_get(out, "servicesnames"), "[\"MSGSTORE\",\"UNKNOWN[2^10]\"]");
+	assert_int_equal(unit_json_num(out, "version"), PROTOCOL_VERSION);
+	assert_string_equal(unit_json_str(out, "subver"), CLIENT_SUBVERSION);
 	assert_true(json_is_true(json_object_get(out, "relay")));
 	int64_t now = clock_now(&f->node.clock);
-	assert_true(num(out, "conntime") <= now && num(out, "conntime") > now - 60);
-	assert_true(num(out, "lastrecv") >= num(out, "conntime"));
-	assert_true(num(out, "lastsend") >= num(out, "conntime"));
+	assert_true(unit_json_num(out, "conntime") <= now &&
+		    unit_json_num(out, "conntime") > now - 60);
+	assert_true(unit_json_num(out, "lastrecv") >= unit_json_num(out, "conntime"));
+	assert_true(unit_json_num(out, "lastsend") >= unit_json_num(out, "conntime"));
 	/* no gossip engine on this node: the message counters read 0; no compression offered */
-	assert_int_equal(
-		num(out, "msgs_announced") + num(out, "msgs_sent") + num(out, "msgs_inflight"), 0);
+	assert_int_equal(unit_json_num(out, "msgs_announced") + unit_json_num(out, "msgs_sent") +
+				 unit_json_num(out, "msgs_inflight"),
+			 0);
 	assert_true(json_is_false(json_object_get(out, "zlib")));
 	/* address gossip: both sides sent sendaddrv2; no addresses came */
 	assert_true(json_is_boolean(json_object_get(out, "addr_relay_enabled")));
-	assert_int_equal(num(out, "addr_processed") + num(out, "addr_rate_limited"), 0);
-	assert_int_equal(num(out, "checksum_errors") + num(out, "malformed") +
-				 num(out, "protocol_violations") + num(out, "unknown_messages"),
+	assert_int_equal(
+		unit_json_num(out, "addr_processed") + unit_json_num(out, "addr_rate_limited"), 0);
+	assert_int_equal(unit_json_num(out, "checksum_errors") + unit_json_num(out, "malformed") +
+				 unit_json_num(out, "protocol_violations") +
+				 unit_json_num(out, "unknown_messages"),
 			 0);
 	/* the per-command counts hold only non-zero entries and add up to the totals */
 	static const char *const dirs[][2] = {{"bytessent", "bytessent_per_msg"},
@@ -396,7 +248,7 @@ static void test_getpeerinfo(void **state)
 			assert_true(json_integer_value(v) >= WIRE_HEADER_SIZE);
 			sum += json_integer_value(v);
 		}
-		assert_int_equal(sum, num(out, dirs[d][0]));
+		assert_int_equal(sum, unit_json_num(out, dirs[d][0]));
 		assert_non_null(json_object_get(per, "version"));
 		assert_non_null(json_object_get(per, "verack"));
 		assert_null(json_object_get(per, "*other*"));
@@ -417,10 +269,10 @@ static void test_getpeerinfo(void **state)
 	char b_bind[NETADDR_STRLEN], a_listen[32];
 	netaddr_format(&b_out->addr_bind, b_bind, sizeof(b_bind));
 	snprintf(a_listen, sizeof(a_listen), "127.0.0.1:%u", f->port_a);
-	assert_string_equal(str(in, "addr"), b_bind);
-	assert_string_equal(str(in, "addrbind"), a_listen);
+	assert_string_equal(unit_json_str(in, "addr"), b_bind);
+	assert_string_equal(unit_json_str(in, "addrbind"), a_listen);
 	assert_true(json_is_true(json_object_get(in, "inbound")));
-	assert_string_equal(str(in, "connection_type"), "inbound");
+	assert_string_equal(unit_json_str(in, "connection_type"), "inbound");
 	json_decref(r);
 
 	/* the address counters are the peer's own (net/ counts them; set here to tell them
@@ -433,14 +285,14 @@ static void test_getpeerinfo(void **state)
 	a_in->addr_processed = 1234;
 	a_in->addr_rate_limited = 56;
 	a_in->addr_relay_enabled = false;
-	r = call_ok(f, "getpeerinfo", "[]");
+	r = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
 	in = json_array_get(r, 1);
-	assert_int_equal(num(in, "addr_processed"), 1234);
-	assert_int_equal(num(in, "addr_rate_limited"), 56);
+	assert_int_equal(unit_json_num(in, "addr_processed"), 1234);
+	assert_int_equal(unit_json_num(in, "addr_rate_limited"), 56);
 	assert_true(json_is_false(json_object_get(in, "addr_relay_enabled")));
 	a_in->addr_relay_enabled = true;
 	json_decref(r);
-	r = call_ok(f, "getpeerinfo", "[]");
+	r = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
 	assert_true(json_is_true(json_object_get(json_array_get(r, 1), "addr_relay_enabled")));
 	json_decref(r);
 
@@ -450,7 +302,7 @@ static void test_getpeerinfo(void **state)
 	peer_misbehaving(a_in, OFF_BAD_CHECKSUM, "test");
 	peer_misbehaving(a_in, OFF_BAD_CHECKSUM, "test");
 	peer_misbehaving(a_in, OFF_UNREQUESTED, "test");
-	r = call_ok(f, "getpeerinfo", "[]");
+	r = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
 	in = json_array_get(r, 1);
 	double score = json_real_value(json_object_get(in, "misbehaviour"));
 	assert_true(score > 29.9 && score <= 30.0);
@@ -470,22 +322,22 @@ static void test_getpeerinfo(void **state)
 	json_decref(r);
 
 	/* ping: outstanding pings show as pingwait until the pongs come */
-	r = call_ok(f, "ping", "[]");
-	assert_json(r, "null");
+	r = unit_rpc_call_ok(f->s, "ping", "[]");
+	unit_assert_json(r, "null");
 	json_decref(r);
-	r = call_ok(f, "getpeerinfo", "[]");
+	r = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
 	for (size_t i = 0; i < 2; i++) {
 		const json_t *w = json_object_get(json_array_get(r, i), "pingwait");
 		assert_true(json_is_real(w) && json_real_value(w) >= 0 && json_real_value(w) < 5);
 	}
 	json_decref(r);
-	assert_true(run_until(f, pings_done, 5));
-	r = call_ok(f, "getpeerinfo", "[]");
+	assert_true(unit_run_until(f->node.base, pings_done, f, 5, 1000000));
+	r = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
 	assert_null(json_object_get(json_array_get(r, 0), "pingwait"));
 	json_decref(r);
 
-	r = call_ok(f, "getconnectioncount", "[]");
-	assert_json(r, "2");
+	r = unit_rpc_call_ok(f->s, "getconnectioncount", "[]");
+	unit_assert_json(r, "2");
 	json_decref(r);
 }
 
@@ -493,42 +345,44 @@ static void test_getnetworkinfo_and_totals(void **state)
 {
 	struct fixture *f = *state;
 	connect_both_ways(f);
-	json_t *r = call_ok(f, "getnetworkinfo", "[]");
+	json_t *r = unit_rpc_call_ok(f->s, "getnetworkinfo", "[]");
 	char expected[256];
-	assert_keys(r, "version,subversion,protocolversion,network,nodepubkey,localservices,"
-		       "localservicesnames,networkactive,connections,connections_in,"
-		       "connections_out,localaddresses,warnings");
-	assert_string_equal(str(r, "localservices"), "0000000000000001");
-	assert_json(json_object_get(r, "localservicesnames"), "[\"MSGSTORE\"]");
+	unit_assert_keys(r, "version,subversion,protocolversion,network,nodepubkey,localservices,"
+			    "localservicesnames,networkactive,connections,connections_in,"
+			    "connections_out,localaddresses,warnings");
+	assert_string_equal(unit_json_str(r, "localservices"), "0000000000000001");
+	unit_assert_json(json_object_get(r, "localservicesnames"), "[\"MSGSTORE\"]");
 	assert_true(json_is_true(json_object_get(r, "networkactive")));
-	assert_int_equal(num(r, "connections"), 2);
-	assert_int_equal(num(r, "connections_in"), 1);
-	assert_int_equal(num(r, "connections_out"), 1);
+	assert_int_equal(unit_json_num(r, "connections"), 2);
+	assert_int_equal(unit_json_num(r, "connections_in"), 1);
+	assert_int_equal(unit_json_num(r, "connections_out"), 1);
 	snprintf(expected, sizeof(expected), "[{\"address\":\"127.0.0.1\",\"port\":%u}]",
 		 f->port_a);
-	assert_json(json_object_get(r, "localaddresses"), expected);
+	unit_assert_json(json_object_get(r, "localaddresses"), expected);
 	json_decref(r);
 
-	r = call_ok(f, "getnettotals", "[]");
-	assert_keys(r, "totalbytesrecv,totalbytessent,totalbytessaved,timemillis");
-	assert_int_equal(num(r, "totalbytessaved"), 0); /* no compression configured */
-	json_t *peers = call_ok(f, "getpeerinfo", "[]");
+	r = unit_rpc_call_ok(f->s, "getnettotals", "[]");
+	unit_assert_keys(r, "totalbytesrecv,totalbytessent,totalbytessaved,timemillis");
+	assert_int_equal(unit_json_num(r, "totalbytessaved"), 0); /* no compression configured */
+	json_t *peers = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
 	json_int_t recv = 0, sent = 0;
 	for (size_t i = 0; i < json_array_size(peers); i++) {
-		recv += num(json_array_get(peers, i), "bytesrecv");
-		sent += num(json_array_get(peers, i), "bytessent");
+		recv += unit_json_num(json_array_get(peers, i), "bytesrecv");
+		sent += unit_json_num(json_array_get(peers, i), "bytessent");
 	}
 	assert_true(recv > 0 && sent > 0);
-	assert_true(num(r, "totalbytesrecv") >= recv);
-	assert_true(num(r, "totalbytessent") >= sent);
+	assert_true(unit_json_num(r, "totalbytesrecv") >= recv);
+	assert_true(unit_json_num(r, "totalbytessent") >= sent);
 	json_int_t ms = clock_real_us() / 1000;
-	assert_true(num(r, "timemillis") <= ms && num(r, "timemillis") > ms - 60000);
+	assert_true(unit_json_num(r, "timemillis") <= ms &&
+		    unit_json_num(r, "timemillis") > ms - 60000);
 	json_decref(peers);
 	json_decref(r);
 }
 
-static int added_connected(struct fixture *f)
+static int added_connected(void *ctx)
 {
+	struct fixture *f = ctx;
 	struct added_node_info info[1];
 	return connman_added_nodes(f->node.connman, info, 1) == 1 && info[0].peer != NULL &&
 	       info[0].peer->state == PEER_ESTABLISHED;
@@ -542,57 +396,60 @@ static void test_addnode(void **state)
 	snprintf(remove, sizeof(remove), "[\"%s\",\"remove\"]", f->addr_b);
 	snprintf(one, sizeof(one), "[\"%s\"]", f->addr_b);
 
-	json_t *r = call_ok(f, "addnode", add);
-	assert_json(r, "null");
+	json_t *r = unit_rpc_call_ok(f->s, "addnode", add);
+	unit_assert_json(r, "null");
 	json_decref(r);
-	call_err(f, "addnode", add, RPC_CLIENT_NODE_ALREADY_ADDED, "Node already added");
-	assert_true(run_until(f, added_connected, 5));
-	r = call_ok(f, "getaddednodeinfo", "[]");
+	unit_rpc_call_err(f->s, "addnode", add, RPC_CLIENT_NODE_ALREADY_ADDED,
+			  "Node already added");
+	assert_true(unit_run_until(f->node.base, added_connected, f, 5, 1000000));
+	r = unit_rpc_call_ok(f->s, "getaddednodeinfo", "[]");
 	snprintf(expected, sizeof(expected),
 		 "[{\"addednode\":\"%s\",\"connected\":true,\"addresses\":[{\"address\":\"%s\","
 		 "\"connected\":\"outbound\"}]}]",
 		 f->addr_b, f->addr_b);
-	assert_json(r, expected);
+	unit_assert_json(r, expected);
 	json_decref(r);
-	r = call_ok(f, "getaddednodeinfo", one);
-	assert_json(r, expected);
+	r = unit_rpc_call_ok(f->s, "getaddednodeinfo", one);
+	unit_assert_json(r, expected);
 	json_decref(r);
-	call_err(f, "getaddednodeinfo", "[\"127.0.0.1:1\"]", RPC_CLIENT_NODE_NOT_ADDED,
-		 "Node has not been added");
+	unit_rpc_call_err(f->s, "getaddednodeinfo", "[\"127.0.0.1:1\"]", RPC_CLIENT_NODE_NOT_ADDED,
+			  "Node has not been added");
 
 	/* a bad command answers with the help text, as Bitcoin Core does */
 	char *help = rpc_spec_help(rpc_spec_find("addnode"));
 	assert_true(strlen(help) < sizeof(((struct rpc_error *)0)->message));
-	call_err(f, "addnode", "[\"127.0.0.1:1\",\"nosuch\"]", RPC_MISC_ERROR, help);
+	unit_rpc_call_err(f->s, "addnode", "[\"127.0.0.1:1\",\"nosuch\"]", RPC_MISC_ERROR, help);
 	free(help);
-	call_err(f, "addnode", "[\"[::1\",\"add\"]", RPC_INVALID_PARAMETER, "Invalid node address");
-	call_err(f, "addnode", "[\"127.0.0.1:1\",\"remove\"]", RPC_CLIENT_NODE_NOT_ADDED,
-		 "Node has not been added");
+	unit_rpc_call_err(f->s, "addnode", "[\"[::1\",\"add\"]", RPC_INVALID_PARAMETER,
+			  "Invalid node address");
+	unit_rpc_call_err(f->s, "addnode", "[\"127.0.0.1:1\",\"remove\"]",
+			  RPC_CLIENT_NODE_NOT_ADDED, "Node has not been added");
 
 	/* remove: the list is empty again (the connection itself stays) */
-	r = call_ok(f, "addnode", remove);
-	assert_json(r, "null");
+	r = unit_rpc_call_ok(f->s, "addnode", remove);
+	unit_assert_json(r, "null");
 	json_decref(r);
-	r = call_ok(f, "getaddednodeinfo", "[]");
-	assert_json(r, "[]");
+	r = unit_rpc_call_ok(f->s, "getaddednodeinfo", "[]");
+	unit_assert_json(r, "[]");
 	json_decref(r);
-	call_err(f, "getaddednodeinfo", one, RPC_CLIENT_NODE_NOT_ADDED, "Node has not been added");
+	unit_rpc_call_err(f->s, "getaddednodeinfo", one, RPC_CLIENT_NODE_NOT_ADDED,
+			  "Node has not been added");
 
 	/* a full list (names that are never dialled: the loop does not run) */
 	for (int i = 0; i < CONNMAN_MAX_ADDED; i++) {
 		snprintf(add, sizeof(add), "[\"127.0.0.1:%d\",\"add\"]", i + 1);
-		json_decref(call_ok(f, "addnode", add));
+		json_decref(unit_rpc_call_ok(f->s, "addnode", add));
 	}
-	r = call_ok(f, "getaddednodeinfo", "[]");
+	r = unit_rpc_call_ok(f->s, "getaddednodeinfo", "[]");
 	assert_int_equal(json_array_size(r), CONNMAN_MAX_ADDED);
-	assert_json(json_object_get(json_array_get(r, 0), "connected"), "false");
-	assert_json(json_object_get(json_array_get(r, 0), "addresses"), "[]");
+	unit_assert_json(json_object_get(json_array_get(r, 0), "connected"), "false");
+	unit_assert_json(json_object_get(json_array_get(r, 0), "addresses"), "[]");
 	json_decref(r);
-	call_err(f, "addnode", "[\"127.0.0.1:999\",\"add\"]", RPC_CLIENT_NODE_CAPACITY_REACHED,
-		 "full");
+	unit_rpc_call_err(f->s, "addnode", "[\"127.0.0.1:999\",\"add\"]",
+			  RPC_CLIENT_NODE_CAPACITY_REACHED, "full");
 	for (int i = 0; i < CONNMAN_MAX_ADDED; i++) {
 		snprintf(remove, sizeof(remove), "[\"127.0.0.1:%d\",\"remove\"]", i + 1);
-		json_decref(call_ok(f, "addnode", remove));
+		json_decref(unit_rpc_call_ok(f->s, "addnode", remove));
 	}
 }
 
@@ -601,72 +458,76 @@ static void test_disconnectnode(void **state)
 	struct fixture *f = *state;
 	char params[128];
 	connect_both_ways(f);
-	json_t *peers = call_ok(f, "getpeerinfo", "[]");
-	json_int_t in_id = num(json_array_get(peers, 1), "id");
+	json_t *peers = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
+	json_int_t in_id = unit_json_num(json_array_get(peers, 1), "id");
 	json_decref(peers);
 
 	static const char only_one[] = "Only one of address and nodeid should be provided.";
 	snprintf(params, sizeof(params), "[\"%s\",%lld]", f->addr_b, (long long)in_id);
-	call_err(f, "disconnectnode", params, RPC_INVALID_PARAMS, only_one);
-	call_err(f, "disconnectnode", "[]", RPC_INVALID_PARAMS, only_one);
-	call_err(f, "disconnectnode", "{}", RPC_INVALID_PARAMS, only_one);
+	unit_rpc_call_err(f->s, "disconnectnode", params, RPC_INVALID_PARAMS, only_one);
+	unit_rpc_call_err(f->s, "disconnectnode", "[]", RPC_INVALID_PARAMS, only_one);
+	unit_rpc_call_err(f->s, "disconnectnode", "{}", RPC_INVALID_PARAMS, only_one);
 	static const char gone[] = "Node not found in connected nodes";
-	call_err(f, "disconnectnode", "[\"127.0.0.1:1\"]", RPC_CLIENT_NODE_NOT_CONNECTED, gone);
-	call_err(f, "disconnectnode", "[\"\"]", RPC_CLIENT_NODE_NOT_CONNECTED, gone);
-	call_err(f, "disconnectnode", "[\"\",999]", RPC_CLIENT_NODE_NOT_CONNECTED, gone);
-	call_err(f, "disconnectnode", "{\"nodeid\":-1}", RPC_CLIENT_NODE_NOT_CONNECTED, gone);
-	call_err(f, "disconnectnode", "[1]", RPC_TYPE_ERROR, "address");
+	unit_rpc_call_err(f->s, "disconnectnode", "[\"127.0.0.1:1\"]",
+			  RPC_CLIENT_NODE_NOT_CONNECTED, gone);
+	unit_rpc_call_err(f->s, "disconnectnode", "[\"\"]", RPC_CLIENT_NODE_NOT_CONNECTED, gone);
+	unit_rpc_call_err(f->s, "disconnectnode", "[\"\",999]", RPC_CLIENT_NODE_NOT_CONNECTED,
+			  gone);
+	unit_rpc_call_err(f->s, "disconnectnode", "{\"nodeid\":-1}", RPC_CLIENT_NODE_NOT_CONNECTED,
+			  gone);
+	unit_rpc_call_err(f->s, "disconnectnode", "[1]", RPC_TYPE_ERROR, "address");
 
 	/* by address: the peer shows as disconnecting until the loop turns, and no longer counts */
 	snprintf(params, sizeof(params), "[\"%s\"]", f->addr_b);
-	json_t *r = call_ok(f, "disconnectnode", params);
-	assert_json(r, "null");
+	json_t *r = unit_rpc_call_ok(f->s, "disconnectnode", params);
+	unit_assert_json(r, "null");
 	json_decref(r);
-	call_err(f, "disconnectnode", params, RPC_CLIENT_NODE_NOT_CONNECTED, gone);
-	peers = call_ok(f, "getpeerinfo", "[]");
-	assert_string_equal(str(json_array_get(peers, 0), "state"), "disconnecting");
+	unit_rpc_call_err(f->s, "disconnectnode", params, RPC_CLIENT_NODE_NOT_CONNECTED, gone);
+	peers = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
+	assert_string_equal(unit_json_str(json_array_get(peers, 0), "state"), "disconnecting");
 	json_decref(peers);
-	r = call_ok(f, "getconnectioncount", "[]");
-	assert_json(r, "1");
+	r = unit_rpc_call_ok(f->s, "getconnectioncount", "[]");
+	unit_assert_json(r, "1");
 	json_decref(r);
-	assert_true(run_until(f, one_link, 5));
+	assert_true(unit_run_until(f->node.base, one_link, f, 5, 1000000));
 
 	/* by id, named */
 	snprintf(params, sizeof(params), "{\"nodeid\":%lld}", (long long)in_id);
-	r = call_ok(f, "disconnectnode", params);
-	assert_json(r, "null");
+	r = unit_rpc_call_ok(f->s, "disconnectnode", params);
+	unit_assert_json(r, "null");
 	json_decref(r);
-	assert_true(run_until(f, no_peers, 5));
-	r = call_ok(f, "getpeerinfo", "[]");
-	assert_json(r, "[]");
+	assert_true(unit_run_until(f->node.base, no_peers, f, 5, 1000000));
+	r = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
+	unit_assert_json(r, "[]");
 	json_decref(r);
 	snprintf(params, sizeof(params), "[\"\",%lld]", (long long)in_id);
-	call_err(f, "disconnectnode", params, RPC_CLIENT_NODE_NOT_CONNECTED, gone);
+	unit_rpc_call_err(f->s, "disconnectnode", params, RPC_CLIENT_NODE_NOT_CONNECTED, gone);
 }
 
 static void test_setnetworkactive(void **state)
 {
 	struct fixture *f = *state;
 	connect_both_ways(f);
-	json_t *r = call_ok(f, "setnetworkactive", "[false]");
-	assert_json(r, "false");
+	json_t *r = unit_rpc_call_ok(f->s, "setnetworkactive", "[false]");
+	unit_assert_json(r, "false");
 	json_decref(r);
-	assert_true(run_until(f, no_peers, 5));
-	r = call_ok(f, "getnetworkinfo", "[]");
+	assert_true(unit_run_until(f->node.base, no_peers, f, 5, 1000000));
+	r = unit_rpc_call_ok(f->s, "getnetworkinfo", "[]");
 	assert_true(json_is_false(json_object_get(r, "networkactive")));
-	assert_int_equal(num(r, "connections"), 0);
+	assert_int_equal(unit_json_num(r, "connections"), 0);
 	json_decref(r);
-	call_err(f, "setnetworkactive", "[\"yes\"]", RPC_TYPE_ERROR, "state");
-	r = call_ok(f, "setnetworkactive", "{\"state\":true}");
-	assert_json(r, "true");
+	unit_rpc_call_err(f->s, "setnetworkactive", "[\"yes\"]", RPC_TYPE_ERROR, "state");
+	r = unit_rpc_call_ok(f->s, "setnetworkactive", "{\"state\":true}");
+	unit_assert_json(r, "true");
 	json_decref(r);
-	r = call_ok(f, "getnetworkinfo", "[]");
+	r = unit_rpc_call_ok(f->s, "getnetworkinfo", "[]");
 	assert_true(json_is_true(json_object_get(r, "networkactive")));
 	json_decref(r);
 }
 
-static int version_received(struct fixture *f)
+static int version_received(void *ctx)
 {
+	struct fixture *f = ctx;
 	const struct peer *p = connman_peers(f->node.connman);
 	return p != NULL && p->state == PEER_AWAIT_VERACK;
 }
@@ -694,12 +555,12 @@ static void test_subver_sanitised(void **state)
 	assert_int_equal(write(fd, b.data, b.len), (ssize_t)b.len);
 	bytebuf_free(&b);
 
-	assert_true(run_until(f, version_received, 5));
-	json_t *r = call_ok(f, "getpeerinfo", "[]");
-	assert_string_equal(str(json_array_get(r, 0), "subver"), "/odd????[31m:1/");
-	assert_string_equal(str(json_array_get(r, 0), "state"), "await_verack");
-	assert_string_equal(str(json_array_get(r, 0), "services"), "0000000000000000");
-	assert_json(json_object_get(json_array_get(r, 0), "servicesnames"), "[]");
+	assert_true(unit_run_until(f->node.base, version_received, f, 5, 1000000));
+	json_t *r = unit_rpc_call_ok(f->s, "getpeerinfo", "[]");
+	assert_string_equal(unit_json_str(json_array_get(r, 0), "subver"), "/odd????[31m:1/");
+	assert_string_equal(unit_json_str(json_array_get(r, 0), "state"), "await_verack");
+	assert_string_equal(unit_json_str(json_array_get(r, 0), "services"), "0000000000000000");
+	unit_assert_json(json_object_get(json_array_get(r, 0), "servicesnames"), "[]");
 	json_decref(r);
 	close(fd);
 }

@@ -32,6 +32,8 @@
 #include "util/random.h"
 #include "util/version.h"
 
+#include "unit_util.h"
+
 /* The real one lives in src/node/init.c, whose library comes before the RPC library in the
  * static link order (node depends on rpc), so it is not pulled in here. This stub does what
  * the real one does: record the request and make the loop exit at once. */
@@ -62,25 +64,18 @@ static struct rpc_server_config base_config(struct fixture *f)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
 	if (f == NULL || random_init() != 0)
 		return -1;
-	f->node.params = netparams_get(NET_REGTEST);
-	f->node.start_us = clock_mono_us();
-	f->node.lock_fd = -1;
+	unit_node_defaults(&f->node);
 	for (size_t i = 0; i < sizeof(f->node.node_pubkey); i++)
 		f->node.node_pubkey[i] = (uint8_t)(0xa0 + i);
 	f->base = event_base_new();
-	f->auth = rpc_auth_new();
-	if (f->base == NULL || f->auth == NULL ||
-	    rpc_auth_add_password(f->auth, "user", "pass", err, sizeof(err)) != 0)
+	f->auth = unit_rpc_auth();
+	if (f->base == NULL || f->auth == NULL)
 		return -1;
-	struct rpc_server_config cfg = base_config(f);
-	f->s = rpc_server_new(f->base, &f->node, &cfg, err, sizeof(err));
-	if (f->s == NULL) {
-		fprintf(stderr, "rpc_server_new: %s\n", err);
+	f->s = unit_rpc_server(f->base, &f->node, f->auth);
+	if (f->s == NULL)
 		return -1;
-	}
 	*state = f;
 	return 0;
 }
