@@ -133,7 +133,7 @@ struct peer {
 	int64_t addr_tokens_us;           /* clock_mono_us() of the last refill */
 	struct rolling_bloom *addr_known; /* addresses it knows (sent or told) */
 	struct peer_addr *addr_queue;     /* to send, at most ADDR_QUEUE_MAX */
-	size_t naddr_queue;
+	size_t naddr_queue, cap_addr_queue;
 	int64_t next_addr_send_us;  /* when the queue is flushed next (monotonic) */
 	int64_t next_self_announce; /* node clock: next announcement of our own address */
 };

@@ -79,6 +79,12 @@ static bool addr_known(struct peer *p, const struct peer_addr *a)
 	memcpy(key + 1, a->addr, PEER_ADDR_MAX_LEN);
 	key[1 + PEER_ADDR_MAX_LEN] = (uint8_t)(a->port >> 8);
 	key[2 + PEER_ADDR_MAX_LEN] = (uint8_t)a->port;
+	if (!p->addr_known) {
+		/* Made on first use: an idle peer holds no filter (memory per idle connection). */
+		p->addr_known = rolling_bloom_new(ADDR_KNOWN_FILTER, ADDR_KNOWN_FP);
+		if (!p->addr_known)
+			return true; /* treat as known: nothing is sent to it */
+	}
 	if (rolling_bloom_contains(p->addr_known, key, sizeof(key)))
 		return true;
 	rolling_bloom_insert(p->addr_known, key, sizeof(key));
@@ -88,12 +94,23 @@ static bool addr_known(struct peer *p, const struct peer_addr *a)
 /* Queue an address for the peer unless it knows it. */
 static void push_addr(struct peer *p, const struct peer_addr *a)
 {
-	if (!p->addr_relay_enabled || !p->addr_known || addr_known(p, a))
+	if (!p->addr_relay_enabled || addr_known(p, a))
 		return;
 	if (p->naddr_queue >= ADDR_QUEUE_MAX) {
 		/* Replace a random entry: the queue stays bounded and fresh. */
 		p->addr_queue[random_range(ADDR_QUEUE_MAX)] = *a;
 		return;
+	}
+	if (p->naddr_queue == p->cap_addr_queue) {
+		/* Grown on demand: an idle peer holds no queue at all. */
+		size_t ncap = p->cap_addr_queue ? p->cap_addr_queue * 2 : 16;
+		if (ncap > ADDR_QUEUE_MAX)
+			ncap = ADDR_QUEUE_MAX;
+		struct peer_addr *nq = realloc(p->addr_queue, ncap * sizeof(*nq));
+		if (!nq)
+			return;
+		p->addr_queue = nq;
+		p->cap_addr_queue = ncap;
 	}
 	p->addr_queue[p->naddr_queue++] = *a;
 }
@@ -196,10 +213,6 @@ void addrrelay_peer_ready(struct connman *cm, struct peer *p)
 	p->addr_tokens = ADDR_TOKEN_START;
 	p->addr_tokens_us = clock_mono_us();
 	p->addr_relay_enabled = p->wants_addrv2 && p->type != CONN_FEELER;
-	p->addr_known = rolling_bloom_new(ADDR_KNOWN_FILTER, ADDR_KNOWN_FP);
-	p->addr_queue = calloc(ADDR_QUEUE_MAX, sizeof(*p->addr_queue));
-	if (!p->addr_known || !p->addr_queue)
-		p->addr_relay_enabled = false;
 	p->next_addr_send_us = clock_mono_us() + trickle_delay_us(cm);
 	p->next_self_announce =
 		clock_now(cm->cfg.clock) + (int64_t)random_range(SELF_ANNOUNCE_INTERVAL);
