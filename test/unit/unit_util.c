@@ -25,16 +25,36 @@
 
 #include "unit_util.h"
 
+/* Ports for unit tests come from below the ephemeral range (32768-60999), where no outgoing
+ * connection of a parallel test can take them between our check and the bind; each test
+ * process walks its own slice of UNIT_PORT_MIN..UNIT_PORT_MAX chosen from its pid. (The Python
+ * functional tests use 11000-32000.) */
+#define UNIT_PORT_MIN   5000
+#define UNIT_PORT_MAX   11000
+#define UNIT_PORT_SLICE 200
+
 uint16_t unit_free_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(sa);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
+	static int next = 0;
+	if (next == 0)
+		next = UNIT_PORT_MIN +
+		       (int)(getpid() % ((UNIT_PORT_MAX - UNIT_PORT_MIN) / UNIT_PORT_SLICE)) *
+			       UNIT_PORT_SLICE;
+	for (int tries = 0; tries < UNIT_PORT_MAX - UNIT_PORT_MIN; tries++) {
+		int port = next;
+		next = next + 1 < UNIT_PORT_MAX ? next + 1 : UNIT_PORT_MIN;
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (ok)
+			return (uint16_t)port;
+	}
+	fail_msg("no free port in %d-%d", UNIT_PORT_MIN, UNIT_PORT_MAX);
+	return 0;
 }
 
 char *unit_mkdtemp(char *dir, size_t len, const char *tag)

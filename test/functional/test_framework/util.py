@@ -1,5 +1,6 @@
 """Helpers for functional tests: assertions, waiting, ports."""
 
+import os
 import socket
 import time
 
@@ -79,18 +80,36 @@ def wait_until(predicate, timeout=DEFAULT_TIMEOUT, interval=0.05, message=None):
         time.sleep(interval)
 
 
-def get_free_port():
-    """Return a TCP port that is free on 127.0.0.1 right now (bind to port 0).
+# Ports handed to nodes come from below Linux's ephemeral range (32768-60999): a port from
+# that range can be taken at any moment as the source port of some outgoing connection (other
+# nodes of a parallel test dial out all the time), and a node binding it later fails. Each test
+# process walks its own slice of the range, chosen from its pid, so parallel tests rarely meet.
+PORT_MIN = 11000
+PORT_MAX = 32000
+PORT_SLICE = 200
+_next_port = [None]
 
-    The port is also checked on ::1 when IPv6 is available, since the node binds
-    both by default. There is an unavoidable race with other processes; callers
-    retry start-up on a port conflict if that matters.
-    """
-    for _ in range(50):
+
+def _port_free(port):
+    try:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if _port_free_v6(port):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+    except OSError:
+        return False
+    return _port_free_v6(port)
+
+
+def get_free_port():
+    """Return a TCP port that is free on 127.0.0.1 (and ::1 when IPv6 is available) right now,
+    below the ephemeral range (see PORT_MIN). Successive calls return distinct ports."""
+    slices = (PORT_MAX - PORT_MIN) // PORT_SLICE
+    if _next_port[0] is None:
+        _next_port[0] = PORT_MIN + (os.getpid() % slices) * PORT_SLICE
+    for _ in range(PORT_MAX - PORT_MIN):
+        port = _next_port[0]
+        _next_port[0] = port + 1 if port + 1 < PORT_MAX else PORT_MIN
+        if _port_free(port):
             return port
     raise RuntimeError("no free port found")
 
