@@ -77,7 +77,10 @@ static void remember(struct connman *cm, struct peer *p)
 	peer_score(p, now, now_us, &b);
 	double good = b.uptime + b.first_deliveries + b.answers;
 	/* Good behaviour adds to what was remembered; the bad points already started from it. */
-	reputation_put(cm->cfg.reputation, &p->addr, -b.misbehaviour, p->remembered_good + good);
+	/* A noban peer's points are not held against its address: it is trusted, and another
+	 * connection from that address may not be. */
+	reputation_put(cm->cfg.reputation, &p->addr, p->noban ? 0 : -b.misbehaviour,
+		       p->remembered_good + good);
 }
 
 static void peer_process(struct peer *p);
