@@ -96,6 +96,10 @@ int peer_addr_parse(struct peer_addr *out, const char *s, uint16_t default_port)
 /* Convert a socket address (IPv4-mapped IPv6 becomes IPv4). time and services are 0.
  * Returns 0, or -1 for an unset or non-IP address. */
 int peer_addr_from_netaddr(struct peer_addr *out, const struct netaddr *in);
+/* Convert to and from the addrv2 wire entry (same fields). */
+struct wire_addrv2;
+void peer_addr_from_wire(struct peer_addr *out, const struct wire_addrv2 *w);
+void peer_addr_to_wire(struct wire_addrv2 *out, const struct peer_addr *a);
 /* Convert an IPv4 or IPv6 address for dialling. Returns 0, or -1 if a is not reachable by
  * peer_addr_reachable's rule. */
 int peer_addr_to_netaddr(struct netaddr *out, const struct peer_addr *a);

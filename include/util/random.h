@@ -16,6 +16,9 @@ void random_bytes(void *buf, size_t len);
 uint64_t random_u64(void);
 /* Uniform in [0, range); range must be > 0. */
 uint64_t random_range(uint64_t range);
+/* An exponentially distributed value with the given mean (Poisson process intervals: the
+ * randomised relay and trickle timers). Returns 0 for mean <= 0. */
+double random_exponential(double mean);
 /* Make the stream deterministic from seed (tests only). */
 void random_seed_insecure(uint64_t seed);
 

@@ -12,7 +12,6 @@
 #include "msg/gossip.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,8 +214,7 @@ static struct timeval poisson_delay(int64_t mean_ms)
 	struct timeval tv = {0, 0};
 	if (mean_ms <= 0)
 		return tv;
-	double u = ((double)(random_u64() >> 11) + 1.0) / 9007199254740993.0; /* (0, 1] */
-	double ms = -log(u) * (double)mean_ms;
+	double ms = random_exponential((double)mean_ms);
 	if (ms > 60.0 * mean_ms)
 		ms = 60.0 * mean_ms;
 	tv.tv_sec = (time_t)(ms / 1000);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "net/netaddr.h"
+#include "wire/addr.h"
 
 /* ---- Networks ----------------------------------------------------------------------------- */
 
@@ -547,4 +548,26 @@ int peer_addr_to_netaddr(struct netaddr *out, const struct peer_addr *a)
 		out->len = sizeof(*sin6);
 	}
 	return 0;
+}
+
+void peer_addr_from_wire(struct peer_addr *out, const struct wire_addrv2 *w)
+{
+	memset(out, 0, sizeof(*out));
+	out->time = w->time;
+	out->services = w->services;
+	out->net = w->net;
+	memcpy(out->addr, w->addr, sizeof(out->addr));
+	out->addrlen = w->addrlen;
+	out->port = w->port;
+}
+
+void peer_addr_to_wire(struct wire_addrv2 *out, const struct peer_addr *a)
+{
+	memset(out, 0, sizeof(*out));
+	out->time = a->time;
+	out->services = a->services;
+	out->net = a->net;
+	memcpy(out->addr, a->addr, sizeof(out->addr));
+	out->addrlen = a->addrlen;
+	out->port = a->port;
 }

@@ -2,7 +2,6 @@
  * announcements, per-peer trickle queues, and our own address (doc/discovery.md, "Address
  * gossip"). Part of the connection manager; runs on the loop thread. */
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,26 +50,6 @@
 #define GETADDR_MIN          100
 #define GETADDR_CACHE_SECS   (21 * 3600)
 #define GETADDR_CACHE_JITTER (6 * 3600)
-
-static void to_wire(struct wire_addrv2 *w, const struct peer_addr *a)
-{
-	w->time = a->time;
-	w->services = a->services;
-	w->net = a->net;
-	memcpy(w->addr, a->addr, sizeof(w->addr));
-	w->addrlen = a->addrlen;
-	w->port = a->port;
-}
-
-static void from_wire(struct peer_addr *a, const struct wire_addrv2 *w)
-{
-	a->time = w->time;
-	a->services = w->services;
-	a->net = w->net;
-	memcpy(a->addr, w->addr, sizeof(a->addr));
-	a->addrlen = w->addrlen;
-	a->port = w->port;
-}
 
 static bool addr_known(struct peer *p, const struct peer_addr *a)
 {
@@ -121,7 +100,7 @@ static void send_addrs(struct peer *p, const struct peer_addr *a, size_t n)
 	if (!w)
 		return;
 	for (size_t i = 0; i < n; i++)
-		to_wire(&w[i], &a[i]);
+		peer_addr_to_wire(&w[i], &a[i]);
 	struct bytebuf b;
 	bytebuf_init(&b, WIRE_MAX_PAYLOAD);
 	wire_encode_addrv2(&b, w, n);
@@ -133,8 +112,7 @@ static void send_addrs(struct peer *p, const struct peer_addr *a, size_t n)
 
 static int64_t trickle_delay_us(const struct connman *cm)
 {
-	double u = ((double)(random_u64() >> 11) + 1.0) / 9007199254740993.0;
-	return (int64_t)(-log(u) * (double)cm->cfg.addr_trickle_ms * 1000.0);
+	return (int64_t)random_exponential((double)cm->cfg.addr_trickle_ms * 1000.0);
 }
 
 /* ---- our own address ---- */
@@ -351,7 +329,7 @@ static void on_addrv2(struct connman *cm, struct peer *p, const uint8_t *payload
 	bool have_from = peer_addr_from_netaddr(&from, &p->addr) == 0;
 	for (size_t i = 0; keep && i < n; i++) {
 		struct peer_addr a;
-		from_wire(&a, &w[i]);
+		peer_addr_from_wire(&a, &w[i]);
 		/* A peer announcing its own address (its IP, any port) costs no token: that is how
 		 * a node makes itself known, and it cannot be used to spam other addresses. */
 		bool self = have_from && a.net == from.net && a.addrlen == from.addrlen &&

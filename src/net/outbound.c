@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +42,7 @@
 
 static int64_t poisson_us(int64_t mean_secs)
 {
-	double u = ((double)(random_u64() >> 11) + 1.0) / 9007199254740993.0;
-	return (int64_t)(-log(u) * (double)mean_secs * 1e6);
+	return (int64_t)random_exponential((double)mean_secs * 1e6);
 }
 
 /* The group an outbound connection occupies. On regtest, loopback and private addresses are

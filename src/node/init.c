@@ -463,15 +463,8 @@ static size_t load_anchors(struct node *node, struct peer_addr *out, size_t max)
 		n = 0;
 	}
 	size_t k = 0;
-	for (size_t i = 0; i < n && k < max; i++, k++) {
-		memset(&out[k], 0, sizeof(out[k]));
-		out[k].time = w[i].time;
-		out[k].services = w[i].services;
-		out[k].net = w[i].net;
-		memcpy(out[k].addr, w[i].addr, sizeof(out[k].addr));
-		out[k].addrlen = w[i].addrlen;
-		out[k].port = w[i].port;
-	}
+	for (size_t i = 0; i < n && k < max; i++, k++)
+		peer_addr_from_wire(&out[k], &w[i]);
 	free(w);
 	free(val);
 	db_delete(node->db, ANCHORS_KEY, sizeof(ANCHORS_KEY), true);
@@ -487,14 +480,8 @@ static void save_anchors(struct node *node)
 	if (n == 0)
 		return;
 	struct wire_addrv2 w[CONNMAN_MAX_ANCHORS];
-	for (size_t i = 0; i < n; i++) {
-		w[i].time = a[i].time;
-		w[i].services = a[i].services;
-		w[i].net = a[i].net;
-		memcpy(w[i].addr, a[i].addr, sizeof(w[i].addr));
-		w[i].addrlen = a[i].addrlen;
-		w[i].port = a[i].port;
-	}
+	for (size_t i = 0; i < n; i++)
+		peer_addr_to_wire(&w[i], &a[i]);
 	struct bytebuf b;
 	bytebuf_init(&b, 1024);
 	wire_encode_addrv2(&b, w, n);

@@ -6,6 +6,8 @@
  * the mode flag. */
 #include "util/random.h"
 
+#include <math.h>
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
@@ -93,4 +95,13 @@ void random_seed_insecure(uint64_t seed)
 	random_block = 0;
 	random_seeded = true;
 	pthread_mutex_unlock(&random_lock);
+}
+
+double random_exponential(double mean)
+{
+	if (mean <= 0)
+		return 0;
+	/* u uniform in (0, 1]: 53 random bits, never 0, so log(u) is finite. */
+	double u = ((double)(random_u64() >> 11) + 1.0) / 9007199254740992.0;
+	return -log(u) * mean;
 }

@@ -83,6 +83,23 @@ static void test_range_unbiased(void **state)
 		assert_in_range(counts[k], 10000 - 600, 10000 + 600);
 }
 
+static void test_exponential(void **state)
+{
+	(void)state;
+	random_seed_insecure(11);
+	enum { N = 200000 };
+	double sum = 0;
+	for (int i = 0; i < N; i++) {
+		double v = random_exponential(2000.0);
+		assert_true(v >= 0 && v < 2000.0 * 60); /* finite: u is never 0 */
+		sum += v;
+	}
+	/* the mean of N samples is within 2% of 2000 (its standard error is 2000/sqrt(N)) */
+	assert_true(sum / N > 1960 && sum / N < 2040);
+	assert_true(random_exponential(0) == 0);
+	assert_true(random_exponential(-5) == 0);
+}
+
 int main(void)
 {
 	if (random_init() != 0)
@@ -92,6 +109,7 @@ int main(void)
 		cmocka_unit_test(test_range_bounds),
 		cmocka_unit_test(test_seeded_is_deterministic),
 		cmocka_unit_test(test_range_unbiased),
+		cmocka_unit_test(test_exponential),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
