@@ -50,6 +50,10 @@ bool sigmsg_topic_valid(const char *topic, size_t len);
 /* Decode a serialized message. Returns 0, or -1 if malformed (out is then cleared). On
  * success out->body is allocated: release it with sigmsg_clear. */
 int sigmsg_decode(struct sigmsg *out, const uint8_t *data, size_t len);
+/* sigmsg_decode, and on success the id as well, hashed straight from data: a message that
+ * decodes has exactly one encoding, so its unsigned serialization is data without the
+ * trailing 64-byte signature (no re-encoding). Returns 0, or -1 if malformed. */
+int sigmsg_decode_id(struct sigmsg *out, uint8_t id[32], const uint8_t *data, size_t len);
 /* Free the body and zero the struct. */
 void sigmsg_clear(struct sigmsg *m);
 

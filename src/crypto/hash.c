@@ -32,6 +32,29 @@ void tagged_hash(uint8_t out[32], const char *tag, const void *data, size_t len)
 	crypto_hash_sha256_final(&st, out);
 }
 
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(struct tagged_hasher),
+	       "struct tagged_hasher must hold a SHA-256 state");
+
+void tagged_hasher_init(struct tagged_hasher *h, const char *tag)
+{
+	uint8_t taghash[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256(taghash, (const uint8_t *)tag, strlen(tag));
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, taghash, sizeof(taghash));
+	crypto_hash_sha256_update(&st, taghash, sizeof(taghash));
+	memset(h, 0, sizeof(*h));
+	memcpy(h->opaque, &st, sizeof(st));
+}
+
+void tagged_hash_with(uint8_t out[32], const struct tagged_hasher *h, const void *data, size_t len)
+{
+	crypto_hash_sha256_state st;
+	memcpy(&st, h->opaque, sizeof(st));
+	crypto_hash_sha256_update(&st, data, len);
+	crypto_hash_sha256_final(&st, out);
+}
+
 void hmac_sha256(uint8_t out[32], const void *key, size_t keylen, const void *data, size_t len)
 {
 	/* The _init/_update/_final interface takes a key of any length (a key longer than the

@@ -112,6 +112,7 @@ struct gossip {
 	struct rolling_bloom *rejected;
 	struct verify_pool *pool;
 	struct event *tick;
+	struct event *flush_ev; /* sends the getdata batches once the loop's current work is done */
 	int64_t next_prune;
 	bool prune_more;
 	struct listener listeners[GOSSIP_MAX_LISTENERS];
@@ -366,6 +367,21 @@ static void flush_all(struct gossip *g)
 		if (gp)
 			flush_batch(gp);
 	}
+}
+
+/* Runs after the callbacks of the current loop iteration: every message a read brought in has
+ * been handled, so each peer gets one getdata with all of them instead of one per message. */
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush_all(arg);
+}
+
+static void schedule_flush(struct gossip *g)
+{
+	if (g->batched && !event_pending(g->flush_ev, EV_READ, NULL))
+		event_active(g->flush_ev, EV_READ, 0);
 }
 
 /* Room to request one more message: requests in flight plus signatures waiting for the verify
@@ -625,14 +641,10 @@ static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, s
 		flood_drop(gp, FLOOD_PENALTY_ITEMS / 10, "message bytes");
 		return;
 	}
-	if (sigmsg_decode(&m, payload, len) != 0) {
+	if (sigmsg_decode_id(&m, id, payload, len) != 0) {
 		gp->st.invalid++;
 		gp->peer->malformed++;
 		peer_misbehaving(gp->peer, OFF_MALFORMED, "msg");
-		return;
-	}
-	if (sigmsg_id(id, &m) != 0) {
-		sigmsg_clear(&m);
 		return;
 	}
 	if (!idmap_remove(gp->requested, id)) {
@@ -853,7 +865,7 @@ static bool h_message(void *ctx, struct peer *p, const char *cmd, const uint8_t 
 		if (gp) {
 			on_msg(g, gp, payload, len);
 			pump(g, gp);
-			flush_all(g);
+			schedule_flush(g);
 		}
 		return true;
 	}
@@ -876,7 +888,7 @@ static bool h_message(void *ctx, struct peer *p, const char *cmd, const uint8_t 
 		on_notfound(g, gp, e, n);
 	free(e);
 	pump(g, gp);
-	flush_all(g);
+	schedule_flush(g);
 	return true;
 }
 
@@ -963,7 +975,8 @@ struct gossip *gossip_new(const struct gossip_config *cfg, char *err, size_t err
 	if (g->pool)
 		verify_pool_set_batch_end(g->pool, flush_accepted);
 	g->tick = event_new(cfg->base, -1, EV_PERSIST, tick_cb, g);
-	if (!g->tracked || !g->verifying || !g->rejected || !g->pool || !g->tick) {
+	g->flush_ev = event_new(cfg->base, -1, 0, flush_cb, g);
+	if (!g->tracked || !g->verifying || !g->rejected || !g->pool || !g->tick || !g->flush_ev) {
 		snprintf(err, errlen, "cannot start the gossip engine (out of memory or threads)");
 		gossip_free(g);
 		return NULL;
@@ -1012,6 +1025,8 @@ void gossip_free(struct gossip *g)
 		release_vjob(g->accepted[i]);
 	if (g->tick)
 		event_free(g->tick);
+	if (g->flush_ev)
+		event_free(g->flush_ev);
 	if (g->tracked) {
 		idmap_filter(g->tracked, free_fetch, NULL);
 		idmap_free(g->tracked);

@@ -34,6 +34,7 @@ struct verify_pool {
 	pthread_cond_t cv;
 	struct vlist in, out;
 	size_t pending;
+	int idle; /* workers waiting on cv */
 	bool stop;
 	struct event *done_ev;
 	verify_done_fn done;
@@ -67,16 +68,22 @@ static void *worker(void *arg)
 	struct verify_pool *vp = arg;
 	pthread_mutex_lock(&vp->mu);
 	for (;;) {
-		while (!vp->stop && !vp->in.head)
+		while (!vp->stop && !vp->in.head) {
+			vp->idle++;
 			pthread_cond_wait(&vp->cv, &vp->mu);
+			vp->idle--;
+		}
 		if (vp->stop)
 			break;
 		struct vjob *j = vlist_pop(&vp->in);
 		pthread_mutex_unlock(&vp->mu);
 		j->valid = key_verify_schnorr(j->sig, j->id, 32, j->pubkey) == 1;
 		pthread_mutex_lock(&vp->mu);
+		/* One wake-up per burst: the loop takes every result queued by then. */
+		bool wake = !vp->out.head;
 		vlist_push(&vp->out, j);
-		event_active(vp->done_ev, EV_READ, 0);
+		if (wake)
+			event_active(vp->done_ev, EV_READ, 0);
 	}
 	pthread_mutex_unlock(&vp->mu);
 	return NULL;
@@ -94,6 +101,7 @@ static void deliver_cb(evutil_socket_t fd, short what, void *arg)
 	while (list) {
 		struct vjob *j = list;
 		list = j->next;
+		/* Counted down one by one: done may submit, and the bound must hold meanwhile. */
 		pthread_mutex_lock(&vp->mu);
 		vp->pending--;
 		pthread_mutex_unlock(&vp->mu);
@@ -192,7 +200,8 @@ int verify_pool_submit(struct verify_pool *vp, const uint8_t sig[64], const uint
 	}
 	vp->pending++;
 	vlist_push(&vp->in, j);
-	pthread_cond_signal(&vp->cv);
+	if (vp->idle > 0) /* a busy worker takes the job when it is done: no wake-up needed */
+		pthread_cond_signal(&vp->cv);
 	pthread_mutex_unlock(&vp->mu);
 	return 0;
 }

@@ -11,8 +11,12 @@
  * 3 * gen_size items a full filter holds, the textbook optimum, which gives about fp_rate when
  * full and less before. Positions are packed 32 to a uint64_t word.
  *
- * Hash function i is SipHash-2-4 (libsodium) under a 128-bit key drawn from util/random at
- * creation (and again on reset) with i mixed into its first bytes. */
+ * The k positions come from one keyed hash per item (enhanced double hashing, Kirsch and
+ * Mitzenmacher): SipHash-2-4 with 128-bit output (libsodium's siphashx24) under a 128-bit key
+ * drawn from util/random at creation (and again on reset) gives h1 and h2, and position i is
+ * h1 + i * h2 + (i^3 - i) / 6 modulo the table size. One hash instead of k keeps a filter
+ * probe at a fraction of a microsecond (k is 20 for a one-in-a-million rate) with the same
+ * false-positive rate as k independent hashes, to within what tests can see. */
 #include "util/bloom.h"
 
 #include <stdlib.h>
@@ -45,7 +49,7 @@ struct rolling_bloom {
 	unsigned nhashes;
 	uint64_t npos; /* positions: 32 * nwords at most */
 	size_t nwords;
-	uint8_t key[crypto_shorthash_siphash24_KEYBYTES];
+	uint8_t key[crypto_shorthash_siphashx24_KEYBYTES];
 	uint64_t *words;
 };
 
@@ -108,20 +112,24 @@ void rolling_bloom_free(struct rolling_bloom *f)
 	free(f);
 }
 
-/* Position of item under hash function i. */
-static uint64_t bloom_pos(const struct rolling_bloom *f, unsigned i, const void *item, size_t len)
+/* The item's two base hashes (h[0] and h[1]) for its positions. */
+static void bloom_hash(const struct rolling_bloom *f, const void *item, size_t len, uint64_t h[2])
 {
-	uint8_t key[sizeof(f->key)], h[crypto_shorthash_siphash24_BYTES];
-	uint64_t v = 0;
+	uint8_t out[crypto_shorthash_siphashx24_BYTES];
 
-	memcpy(key, f->key, sizeof(key));
-	for (size_t b = 0; b < sizeof(i); b++)
-		key[b] ^= (uint8_t)(i >> (8 * b));
-	crypto_shorthash_siphash24(h, item, len, key);
-	for (size_t b = 0; b < sizeof(h); b++)
-		v |= (uint64_t)h[b] << (8 * b);
-	/* The modulo bias is below npos / 2^64: negligible. */
-	return v % f->npos;
+	crypto_shorthash_siphashx24(out, item, len, f->key);
+	h[0] = h[1] = 0;
+	for (size_t b = 0; b < 8; b++) {
+		h[0] |= (uint64_t)out[b] << (8 * b);
+		h[1] |= (uint64_t)out[8 + b] << (8 * b);
+	}
+}
+
+/* Position i of an item with base hashes h. The modulo bias is below npos / 2^64: negligible. */
+static uint64_t bloom_pos(const struct rolling_bloom *f, unsigned i, const uint64_t h[2])
+{
+	uint64_t i64 = i;
+	return (h[0] + i64 * h[1] + (i64 * i64 * i64 - i64) / 6) % f->npos;
 }
 
 static unsigned tag_get(const struct rolling_bloom *f, uint64_t pos)
@@ -156,15 +164,19 @@ void rolling_bloom_insert(struct rolling_bloom *f, const void *item, size_t len)
 		clear_generation(f, f->gen);
 		f->gen_count = 0;
 	}
+	uint64_t h[2];
+	bloom_hash(f, item, len, h);
 	for (unsigned i = 0; i < f->nhashes; i++)
-		tag_set(f, bloom_pos(f, i, item, len), f->gen);
+		tag_set(f, bloom_pos(f, i, h), f->gen);
 	f->gen_count++;
 }
 
 bool rolling_bloom_contains(const struct rolling_bloom *f, const void *item, size_t len)
 {
+	uint64_t h[2];
+	bloom_hash(f, item, len, h);
 	for (unsigned i = 0; i < f->nhashes; i++) {
-		if (tag_get(f, bloom_pos(f, i, item, len)) == 0)
+		if (tag_get(f, bloom_pos(f, i, h)) == 0)
 			return false;
 	}
 	return true;

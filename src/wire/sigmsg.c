@@ -14,6 +14,7 @@
 #include "wire/sigmsg.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,28 @@ void sigmsg_encode(struct bytebuf *b, const struct sigmsg *m)
 	bytebuf_append(b, m->sig, sizeof(m->sig));
 }
 
+static struct tagged_hasher id_hasher;
+static pthread_once_t id_hasher_once = PTHREAD_ONCE_INIT;
+
+static void id_hasher_init(void)
+{
+	tagged_hasher_init(&id_hasher, SIGMSG_TAG);
+}
+
+static void id_of_unsigned(uint8_t id[32], const uint8_t *data, size_t len)
+{
+	pthread_once(&id_hasher_once, id_hasher_init);
+	tagged_hash_with(id, &id_hasher, data, len);
+}
+
+int sigmsg_decode_id(struct sigmsg *out, uint8_t id[32], const uint8_t *data, size_t len)
+{
+	if (sigmsg_decode(out, data, len) != 0)
+		return -1;
+	id_of_unsigned(id, data, len - sizeof(out->sig));
+	return 0;
+}
+
 int sigmsg_id(uint8_t id[32], const struct sigmsg *m)
 {
 	struct bytebuf b;
@@ -149,7 +172,7 @@ int sigmsg_id(uint8_t id[32], const struct sigmsg *m)
 	bytebuf_init(&b, SIGMSG_MAX_SIZE);
 	sigmsg_encode_unsigned(&b, m);
 	if (bytebuf_ok(&b))
-		tagged_hash(id, SIGMSG_TAG, b.data, b.len);
+		id_of_unsigned(id, b.data, b.len);
 	else
 		rc = -1;
 	if (rc != 0)

@@ -79,6 +79,16 @@ static void test_tagged_hash(void **state)
 	tagged_by_hand(ref, "BIP0340/aux", data, sizeof(data));
 	assert_memory_equal(h, ref, 32);
 
+	/* A hasher with the tag's prefix hashed once gives the same ids, for data of every length
+	 * around SHA-256's 64-byte blocks. */
+	struct tagged_hasher th;
+	tagged_hasher_init(&th, "BIP0340/aux");
+	for (size_t n = 0; n <= sizeof(data); n++) {
+		tagged_hash(ref, "BIP0340/aux", data, n);
+		tagged_hash_with(h, &th, data, n);
+		assert_memory_equal(h, ref, 32);
+	}
+
 	/* The tag matters, and it is not a plain prefix of the data. */
 	tagged_hash(h, "BIP0340/nonce", data, sizeof(data));
 	assert_memory_not_equal(h, ref, 32);

@@ -158,6 +158,21 @@ static void check_vector(const char *hex, const char *id_hex, struct sigmsg *m)
 	assert_memory_equal(b.data, raw, len);
 	assert_int_equal(sigmsg_id(id, m), 0);
 	assert_memory_equal(id, want_id, 32);
+	/* The id hashed from the bytes is the same, with the same fields decoded. */
+	{
+		struct sigmsg again;
+		uint8_t id2[32];
+		assert_int_equal(sigmsg_decode_id(&again, id2, raw, len), 0);
+		assert_memory_equal(id2, want_id, 32);
+		assert_int_equal(again.created_at, m->created_at);
+		sigmsg_clear(&again);
+		raw[len - 1] ^= 1; /* the signature is not part of the id */
+		assert_int_equal(sigmsg_decode_id(&again, id2, raw, len), 0);
+		assert_memory_equal(id2, want_id, 32);
+		sigmsg_clear(&again);
+		raw[len - 1] ^= 1;
+		assert_int_equal(sigmsg_decode_id(&again, id2, raw, len - 1), -1);
+	}
 	assert_int_equal(sigmsg_verify_sig(m, id), 1);
 	assert_int_equal(key_sign_schnorr(sig, id, sk, vec_aux), 0);
 	assert_memory_equal(sig, m->sig, 64);
