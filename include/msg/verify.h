@@ -31,9 +31,18 @@ struct verify_pool *verify_pool_new(struct event_base *base, int threads, verify
  * can free them. NULL is a no-op. */
 void verify_pool_free(struct verify_pool *vp, void (*release)(void *job));
 
-/* Queue a job. Returns 0, or -1 when VERIFY_MAX_PENDING jobs are pending. */
+/* Queue a job. A priority job is verified before every waiting ordinary one (the caller gives
+ * priority to peers that proved themselves, so a flood of junk from new peers cannot delay
+ * their messages); within a lane jobs go first in, first out. Returns 0, or -1 when
+ * VERIFY_MAX_PENDING jobs are pending (both lanes together). */
 int verify_pool_submit(struct verify_pool *vp, const uint8_t sig[64], const uint8_t id[32],
-		       const uint8_t pubkey[32], void *job);
+		       const uint8_t pubkey[32], void *job, bool priority);
+/* Withdraw the jobs still waiting for a worker for which match(ctx, job) is true (those of a
+ * peer just disconnected for misbehaviour, say): each is passed to release and never reaches
+ * done. Jobs being verified or verified already are delivered as usual. Returns the number
+ * withdrawn. */
+size_t verify_pool_cancel(struct verify_pool *vp, bool (*match)(void *ctx, void *job), void *ctx,
+			  void (*release)(void *job));
 size_t verify_pool_pending(const struct verify_pool *vp);
 /* Call fn(ctx) after each group of results delivered together (and after each inline
  * verification), so the caller can act on a burst at once (one database batch). */

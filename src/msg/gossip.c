@@ -153,6 +153,39 @@ static struct gpeer *gpeer_by_id(const struct gossip *g, uint64_t id)
 	return NULL;
 }
 
+/* Request slots a peer earned beyond GOSSIP_INFLIGHT_START: one per valid message it gave us
+ * first on this connection, plus the good reputation its address brought from earlier ones. */
+static uint64_t earned_slots(const struct gpeer *gp)
+{
+	const struct peer *p = gp->peer;
+	double remembered = p->remembered_good > GOSSIP_MAX_INFLIGHT_PER_PEER
+				    ? GOSSIP_MAX_INFLIGHT_PER_PEER
+				    : (p->remembered_good > 0 ? p->remembered_good : 0);
+	return p->first_deliveries + (uint64_t)remembered;
+}
+
+/* A peer that proved itself: we chose it (outbound), the operator trusts it (noban or relay
+ * permission), or it earned GOSSIP_INFLIGHT_START slots. Its messages are verified before those
+ * of unproven peers, so a flood of junk signatures from new connections cannot delay them
+ * (doc/scoring.md, "Rate limits"). */
+static bool proven(const struct gpeer *gp)
+{
+	return gp->outbound || (gp->peer->perms & (NET_PERM_NOBAN | NET_PERM_RELAY)) ||
+	       earned_slots(gp) >= GOSSIP_INFLIGHT_START;
+}
+
+/* Requests a peer may have in flight: the full GOSSIP_MAX_INFLIGHT_PER_PEER for outbound and
+ * trusted peers; anyone else starts with GOSSIP_INFLIGHT_START and earns a slot per valid first
+ * delivery (slow start), so a new peer full of invalid signatures costs a few verifications
+ * before its first one fails and it is cut off. */
+static size_t inflight_cap(const struct gpeer *gp)
+{
+	if (gp->outbound || (gp->peer->perms & (NET_PERM_NOBAN | NET_PERM_RELAY)))
+		return GOSSIP_MAX_INFLIGHT_PER_PEER;
+	uint64_t cap = GOSSIP_INFLIGHT_START + earned_slots(gp);
+	return cap > GOSSIP_MAX_INFLIGHT_PER_PEER ? GOSSIP_MAX_INFLIGHT_PER_PEER : (size_t)cap;
+}
+
 static bool have(struct gossip *g, const uint8_t id[32])
 {
 	return msgstore_has(g->cfg.store, id);
@@ -445,7 +478,7 @@ static bool fetch_schedule(struct gossip *g, struct fetch *f, bool *sent_any)
 		struct gpeer *gp = gpeer_by_id(g, f->announcers[i]);
 		if (!gp)
 			continue;
-		if (gp->st.inflight >= GOSSIP_MAX_INFLIGHT_PER_PEER ||
+		if (gp->st.inflight >= inflight_cap(gp) ||
 		    idmap_count(gp->requested) >= GOSSIP_MAX_REQUESTED_PER_PEER) {
 			if (!busy)
 				busy = gp;
@@ -499,7 +532,7 @@ static void pump(struct gossip *g, struct gpeer *gp)
 {
 	uint8_t id[32];
 	bool sent = false;
-	while (gp && gp->st.inflight < GOSSIP_MAX_INFLIGHT_PER_PEER && have_capacity(g) &&
+	while (gp && gp->st.inflight < inflight_cap(gp) && have_capacity(g) &&
 	       ring_pop(&gp->pendq, id)) {
 		struct fetch *f = idmap_get(g->tracked, id);
 		if (f && fetch_schedule(g, f, &sent))
@@ -616,11 +649,35 @@ static void flush_accepted(void *ctx)
 	flush_all(g);
 }
 
+struct cancel_ctx {
+	struct gossip *g;
+	uint64_t peer_id;
+};
+
+static bool job_of_peer(void *ctx, void *job)
+{
+	const struct cancel_ctx *c = ctx;
+	struct vjob *j = job;
+	if (j->peer_id != c->peer_id)
+		return false;
+	idmap_remove(c->g->verifying, j->id);
+	return true;
+}
+
 static void verified(void *ctx, void *job, bool valid)
 {
 	struct gossip *g = ctx;
 	struct vjob *j = job;
 	if (!valid) {
+		/* Its other messages still waiting are not worth a verification each: withdrawn
+		 * (their ids may be fetched again from an honest announcer). */
+		struct cancel_ctx c = {g, j->peer_id};
+		size_t n = verify_pool_cancel(g->pool, job_of_peer, &c, release_vjob);
+		if (n > 0)
+			log_debug(LOG_MSG,
+				  "peer=%" PRIu64
+				  ": %zu queued messages withdrawn after a bad signature",
+				  j->peer_id, n);
 		idmap_remove(g->verifying, j->id);
 		reject(g, j->id, MSG_BAD_SIG, gpeer_by_id(g, j->peer_id));
 		release_vjob(j);
@@ -682,7 +739,7 @@ static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, s
 	memcpy(j->id, id, 32);
 	j->m = m;
 	if (idmap_put(g->verifying, id, j) != 0 ||
-	    verify_pool_submit(g->pool, m.sig, id, m.author, j) != 0) {
+	    verify_pool_submit(g->pool, m.sig, id, m.author, j, proven(gp)) != 0) {
 		/* Queue full: drop it; a later announcement fetches it again. */
 		idmap_remove(g->verifying, id);
 		release_vjob(j);

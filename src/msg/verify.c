@@ -1,10 +1,10 @@
 /* Signature verification on worker threads (include/msg/verify.h).
  *
- * Two linked lists under one mutex: jobs waiting for a worker, and results waiting for the
- * loop. A worker that finishes a job appends the result and activates the pool's event (libevent
- * makes event_active safe from other threads once evthread_use_pthreads() ran); the event's
- * callback, on the loop thread, takes all results at once and hands them to `done`. The pending
- * count covers both lists, so the bound holds from submit to delivery. */
+ * Linked lists under one mutex: jobs waiting for a worker (two lanes, priority first), and
+ * results waiting for the loop. A worker that finishes a job appends the result and activates the
+ * pool's event (libevent makes event_active safe from other threads once evthread_use_pthreads()
+ * ran); the event's callback, on the loop thread, takes all results at once and hands them to
+ * `done`. The pending count covers both lists, so the bound holds from submit to delivery. */
 #include "msg/verify.h"
 
 #include <pthread.h>
@@ -32,7 +32,7 @@ struct verify_pool {
 	pthread_t threads[VERIFY_MAX_THREADS];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct vlist in, out;
+	struct vlist in_prio, in, out;
 	size_t pending;
 	int idle; /* workers waiting on cv */
 	bool stop;
@@ -68,14 +68,14 @@ static void *worker(void *arg)
 	struct verify_pool *vp = arg;
 	pthread_mutex_lock(&vp->mu);
 	for (;;) {
-		while (!vp->stop && !vp->in.head) {
+		while (!vp->stop && !vp->in_prio.head && !vp->in.head) {
 			vp->idle++;
 			pthread_cond_wait(&vp->cv, &vp->mu);
 			vp->idle--;
 		}
 		if (vp->stop)
 			break;
-		struct vjob *j = vlist_pop(&vp->in);
+		struct vjob *j = vp->in_prio.head ? vlist_pop(&vp->in_prio) : vlist_pop(&vp->in);
 		pthread_mutex_unlock(&vp->mu);
 		j->valid = key_verify_schnorr(j->sig, j->id, 32, j->pubkey) == 1;
 		pthread_mutex_lock(&vp->mu);
@@ -166,6 +166,7 @@ void verify_pool_free(struct verify_pool *vp, void (*release)(void *job))
 	pthread_mutex_unlock(&vp->mu);
 	for (int i = 0; i < vp->nthreads; i++)
 		pthread_join(vp->threads[i], NULL);
+	release_list(vp->in_prio.head, release);
 	release_list(vp->in.head, release);
 	release_list(vp->out.head, release);
 	if (vp->done_ev)
@@ -176,7 +177,7 @@ void verify_pool_free(struct verify_pool *vp, void (*release)(void *job))
 }
 
 int verify_pool_submit(struct verify_pool *vp, const uint8_t sig[64], const uint8_t id[32],
-		       const uint8_t pubkey[32], void *job)
+		       const uint8_t pubkey[32], void *job, bool priority)
 {
 	if (vp->nthreads == 0) {
 		bool valid = key_verify_schnorr(sig, id, 32, pubkey) == 1;
@@ -199,11 +200,43 @@ int verify_pool_submit(struct verify_pool *vp, const uint8_t sig[64], const uint
 		return -1;
 	}
 	vp->pending++;
-	vlist_push(&vp->in, j);
+	vlist_push(priority ? &vp->in_prio : &vp->in, j);
 	if (vp->idle > 0) /* a busy worker takes the job when it is done: no wake-up needed */
 		pthread_cond_signal(&vp->cv);
 	pthread_mutex_unlock(&vp->mu);
 	return 0;
+}
+
+/* Move l's jobs that match into *gone (in order); keep the rest in l. */
+static size_t vlist_take_matching(struct vlist *l, bool (*match)(void *ctx, void *job), void *ctx,
+				  struct vlist *gone)
+{
+	struct vlist keep = {NULL, NULL};
+	size_t n = 0;
+	struct vjob *j;
+	while ((j = vlist_pop(l)) != NULL) {
+		if (match(ctx, j->job)) {
+			vlist_push(gone, j);
+			n++;
+		} else {
+			vlist_push(&keep, j);
+		}
+	}
+	*l = keep;
+	return n;
+}
+
+size_t verify_pool_cancel(struct verify_pool *vp, bool (*match)(void *ctx, void *job), void *ctx,
+			  void (*release)(void *job))
+{
+	struct vlist gone = {NULL, NULL};
+	pthread_mutex_lock(&vp->mu);
+	size_t n = vlist_take_matching(&vp->in_prio, match, ctx, &gone) +
+		   vlist_take_matching(&vp->in, match, ctx, &gone);
+	vp->pending -= n;
+	pthread_mutex_unlock(&vp->mu);
+	release_list(gone.head, release);
+	return n;
 }
 
 size_t verify_pool_pending(const struct verify_pool *vp)

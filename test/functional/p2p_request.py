@@ -6,8 +6,12 @@
   delivers, and the message is stored.
 - `notfound` from the asked announcer makes the node ask the next one at once (a node with the
   default 30 s timeout, so only the notfound can explain the quick request).
-- In-flight cap: a peer that announces 150 ids and never answers has at most 100 requested;
+- In-flight cap: a trusted peer (relay permission; outbound peers alike) that announces 150 ids
+  and never answers has at most 100 requested;
   a notfound for 10 of them frees 10 slots, which go to 10 of the other 50 announced ids.
+- Slow start: on a node that has never heard from the address, a new inbound peer gets at most
+  16 requests in flight (GOSSIP_INFLIGHT_START), and one more per valid message it delivers
+  first: after delivering its first 16 it has 16 + 16 = 32 in flight.
 - A late answer: the timed-out announcer delivers after all; the message is accepted from it,
   and the next announcer's answer to the request we did send it is a duplicate (counted in
   msgs_received and msgs_duplicate), not an unrequested msg.
@@ -22,19 +26,21 @@ from test_framework.util import assert_equal, assert_greater_than_or_equal, wait
 
 REQUEST_TIMEOUT = 2
 MAX_INFLIGHT = 100
+INFLIGHT_START = 16
 
 
 class RequestTest(P2PDTestFramework):
     def set_test_params(self):
-        self.num_nodes = 2
+        self.num_nodes = 3
         self.extra_args = [["-debug=net", "-msgrequesttimeout=%d" % REQUEST_TIMEOUT],
-                           ["-debug=net"]]
+                           ["-debug=net", "-whitelist=relay@127.0.0.1"], ["-debug=net"]]
 
     def run_test(self):
         self.key = random_seckey()
         self.test_timeout()
         self.test_notfound()
         self.test_inflight_cap()
+        self.test_slow_start()
         self.test_late_answer()
 
     def test_timeout(self):
@@ -86,7 +92,7 @@ class RequestTest(P2PDTestFramework):
         second.peer_disconnect()
 
     def test_inflight_cap(self):
-        self.log("in-flight cap: 150 ids announced by a peer that never answers")
+        self.log("in-flight cap: 150 ids announced by a trusted peer that never answers")
         node = self.nodes[1]
         peer = node.add_p2p_connection(getdata_mode="ignore")
         node.wait_for_peer_of(peer)
@@ -116,6 +122,30 @@ class RequestTest(P2PDTestFramework):
         assert_equal(c["msgs_notfound"], 10)  # ids answered notfound, not notfound messages
         assert_equal(peer.errors, [])
 
+
+    def test_slow_start(self):
+        self.log("slow start: a peer from an address the node does not know gets 16 requests")
+        node = self.nodes[2]  # nothing has connected to it yet: no remembered reputation
+        peer = node.add_p2p_connection(getdata_mode="ignore")
+        node.wait_for_peer_of(peer)
+        msgs = [make_message(self.key, "slowstart", "m%d" % i) for i in range(80)]
+        peer.add_to_store(msgs)
+        peer.announce_ids([m.id for m in msgs])
+        peer.wait_until(lambda: len(peer.getdata_received) >= INFLIGHT_START, timeout=10,
+                        what="%d requested ids" % INFLIGHT_START)
+        peer.sync_with_ping()
+        assert_equal(len(peer.getdata_received), INFLIGHT_START)
+        assert_equal(node.msg_counters_of(peer)["msgs_inflight"], INFLIGHT_START)
+
+        self.log("... each valid first delivery earns a slot: 16 delivered, 32 in flight")
+        for h in list(peer.getdata_received):
+            peer.send_message(msg_msg(peer.store[h]))
+        wait_until(lambda: node.msg_counters_of(peer)["msgs_inflight"] == 2 * INFLIGHT_START,
+                   timeout=10)
+        peer.sync_with_ping()
+        assert_equal(len(peer.getdata_received), 3 * INFLIGHT_START)
+        assert_equal(node.msg_counters_of(peer)["msgs_received"], INFLIGHT_START)
+        assert_equal(peer.errors, [])
 
     def test_late_answer(self):
         self.log("a late answer from a timed-out announcer; the next one's answer is a duplicate")

@@ -1,5 +1,6 @@
 /* Unit tests for msg/verify: results come back on the loop thread, in full, with the right
- * verdicts; the pending bound holds; freeing releases undelivered jobs. */
+ * verdicts; the pending bound holds; freeing releases undelivered jobs; priority jobs
+ * overtake waiting ones; cancelling withdraws waiting jobs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,7 +65,7 @@ static void run(int threads)
 		jobs[i] = (struct job){.expect = i % 3 != 0};
 		if (!jobs[i].expect)
 			sig[5] ^= 0x40;
-		assert_int_equal(verify_pool_submit(vp, sig, id, pub, &jobs[i]), 0);
+		assert_int_equal(verify_pool_submit(vp, sig, id, pub, &jobs[i], false), 0);
 	}
 	int64_t end = clock_mono_us() + 10000000;
 	while (r.delivered < NJOBS && clock_mono_us() < end)
@@ -115,7 +116,7 @@ static void test_bound_and_release_on_free(void **state)
 	static struct job j;
 	int accepted = 0;
 	for (int i = 0; i < VERIFY_MAX_PENDING + 10; i++)
-		accepted += verify_pool_submit(vp, sig, id, pub, &j) == 0;
+		accepted += verify_pool_submit(vp, sig, id, pub, &j, false) == 0;
 	/* without running the loop nothing is delivered, so the bound stops the queue */
 	assert_int_equal(accepted, VERIFY_MAX_PENDING);
 	assert_int_equal(verify_pool_pending(vp), VERIFY_MAX_PENDING);
@@ -126,6 +127,93 @@ static void test_bound_and_release_on_free(void **state)
 	event_base_free(base);
 	assert_null(verify_pool_new(NULL, VERIFY_MAX_THREADS + 1, done, &r));
 	verify_pool_free(NULL, NULL);
+}
+
+/* Ordered deliveries for the priority and cancellation tests. */
+#define NLANE 300
+static int order[2 * NLANE + 1], norder;
+
+static void done_order(void *ctx, void *jp, bool valid)
+{
+	int *tag = jp;
+	(void)ctx;
+	(void)valid;
+	order[norder++] = *tag;
+}
+
+static void drain(struct event_base *base, struct verify_pool *vp)
+{
+	int64_t end = clock_mono_us() + 20000000;
+	while (verify_pool_pending(vp) > 0 && clock_mono_us() < end)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+}
+
+/* A priority job overtakes the ordinary ones waiting before it. */
+static void test_priority_lane(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	struct verify_pool *vp = verify_pool_new(base, 1, done_order, NULL);
+	uint8_t pub[32], id[32], sig[64];
+	static int ordinary = 0, prio = 1;
+	assert_int_equal(key_xonly_pubkey(pub, sk), 0);
+	random_bytes(id, 32);
+	assert_int_equal(key_sign_schnorr(sig, id, sk, NULL), 0);
+	norder = 0;
+	for (int i = 0; i < NLANE; i++)
+		assert_int_equal(verify_pool_submit(vp, sig, id, pub, &ordinary, false), 0);
+	assert_int_equal(verify_pool_submit(vp, sig, id, pub, &prio, true), 0);
+	drain(base, vp);
+	assert_int_equal(norder, NLANE + 1);
+	int at = -1;
+	for (int i = 0; i < norder; i++)
+		if (order[i] == 1)
+			at = i;
+	/* Only the jobs a worker took while the others were still being queued precede it. */
+	assert_true(at >= 0 && at < NLANE / 2);
+	verify_pool_free(vp, NULL);
+	event_base_free(base);
+}
+
+static bool is_tag(void *ctx, void *job)
+{
+	return *(int *)job == *(int *)ctx;
+}
+
+/* Cancelling withdraws the waiting jobs that match, releases each once, and keeps the rest. */
+static void test_cancel(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	struct verify_pool *vp = verify_pool_new(base, 1, done_order, NULL);
+	uint8_t pub[32], id[32], sig[64];
+	static int a = 2, b = 3;
+	assert_int_equal(key_xonly_pubkey(pub, sk), 0);
+	random_bytes(id, 32);
+	assert_int_equal(key_sign_schnorr(sig, id, sk, NULL), 0);
+	norder = 0;
+	for (int i = 0; i < NLANE; i++) {
+		assert_int_equal(verify_pool_submit(vp, sig, id, pub, &a, i % 2 == 0), 0);
+		assert_int_equal(verify_pool_submit(vp, sig, id, pub, &b, i % 2 == 0), 0);
+	}
+	released = 0;
+	size_t n = verify_pool_cancel(vp, is_tag, &a, count_release);
+	assert_int_equal((int)n, released);
+	assert_true(n > NLANE / 2);
+	drain(base, vp);
+	assert_int_equal(verify_pool_pending(vp), 0);
+	int got_a = 0, got_b = 0;
+	for (int i = 0; i < norder; i++) {
+		got_a += order[i] == a;
+		got_b += order[i] == b;
+	}
+	assert_int_equal(got_b, NLANE);
+	assert_int_equal(got_a + (int)n, NLANE);
+	/* Nothing left to withdraw; an inline pool never has waiting jobs. */
+	assert_int_equal(verify_pool_cancel(vp, is_tag, &a, count_release), 0);
+	verify_pool_free(vp, NULL);
+	event_base_free(base);
 }
 
 static int setup(void **state)
@@ -142,6 +230,8 @@ int main(void)
 		cmocka_unit_test(test_one_thread),
 		cmocka_unit_test(test_two_threads),
 		cmocka_unit_test(test_bound_and_release_on_free),
+		cmocka_unit_test(test_priority_lane),
+		cmocka_unit_test(test_cancel),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
