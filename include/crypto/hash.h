@@ -19,6 +19,13 @@ struct tagged_hasher {
 void tagged_hasher_init(struct tagged_hasher *h, const char *tag);
 /* The same result as tagged_hash(out, tag, data, len) for the hasher's tag. */
 void tagged_hash_with(uint8_t out[32], const struct tagged_hasher *h, const void *data, size_t len);
+/* Streaming SHA-256, for data that arrives in pieces. Opaque: it holds libsodium's state. */
+struct sha256_ctx {
+	uint64_t opaque[16];
+};
+void sha256_init(struct sha256_ctx *c);
+void sha256_update(struct sha256_ctx *c, const void *data, size_t len);
+void sha256_final(struct sha256_ctx *c, uint8_t out[32]);
 void hmac_sha256(uint8_t out[32], const void *key, size_t keylen, const void *data, size_t len);
 /* Constant-time comparison of two equal-length buffers: 1 if equal, 0 otherwise. */
 int ct_equal(const void *a, const void *b, size_t len);

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/hash.h"
+
 #define WIRE_HEADER_SIZE  24
 #define WIRE_COMMAND_SIZE 12
 /* Largest payload a frame may announce: Bitcoin's 4,000,000 bytes. Big enough for the largest
@@ -54,5 +56,18 @@ void frame_checksum(uint8_t out[4], const uint8_t *payload, size_t len);
 /* Whether payload matches the header's checksum (constant time is not needed: public data).
  * False as well when len is not h->length. */
 bool frame_checksum_ok(const struct frame_header *h, const uint8_t *payload, size_t len);
+
+/* A payload's checksum computed piece by piece while the payload arrives, so a large frame is
+ * hashed as it is read instead of in one go when it is complete (a 4 MB frame is about 28 ms
+ * of SHA-256d: other peers' messages would wait that long). */
+struct frame_hasher {
+	struct sha256_ctx sha;
+	size_t done; /* payload bytes hashed so far */
+};
+void frame_hasher_start(struct frame_hasher *fh);
+void frame_hasher_add(struct frame_hasher *fh, const uint8_t *data, size_t len);
+/* Finish: whether the bytes added (exactly h->length of them) match h's checksum. The hasher
+ * must be started again before reuse. */
+bool frame_hasher_matches(struct frame_hasher *fh, const struct frame_header *h);
 
 #endif

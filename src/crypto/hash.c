@@ -55,6 +55,33 @@ void tagged_hash_with(uint8_t out[32], const struct tagged_hasher *h, const void
 	crypto_hash_sha256_final(&st, out);
 }
 
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(struct sha256_ctx),
+	       "struct sha256_ctx must hold a SHA-256 state");
+
+void sha256_init(struct sha256_ctx *c)
+{
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	memset(c, 0, sizeof(*c));
+	memcpy(c->opaque, &st, sizeof(st));
+}
+
+void sha256_update(struct sha256_ctx *c, const void *data, size_t len)
+{
+	crypto_hash_sha256_state st;
+	memcpy(&st, c->opaque, sizeof(st));
+	crypto_hash_sha256_update(&st, data, len);
+	memcpy(c->opaque, &st, sizeof(st));
+}
+
+void sha256_final(struct sha256_ctx *c, uint8_t out[32])
+{
+	crypto_hash_sha256_state st;
+	memcpy(&st, c->opaque, sizeof(st));
+	crypto_hash_sha256_final(&st, out);
+	memset(c, 0, sizeof(*c));
+}
+
 void hmac_sha256(uint8_t out[32], const void *key, size_t keylen, const void *data, size_t len)
 {
 	/* The _init/_update/_final interface takes a key of any length (a key longer than the

@@ -130,6 +130,27 @@ void frame_checksum(uint8_t out[4], const uint8_t *payload, size_t len)
 	memcpy(out, h, 4);
 }
 
+void frame_hasher_start(struct frame_hasher *fh)
+{
+	sha256_init(&fh->sha);
+	fh->done = 0;
+}
+
+void frame_hasher_add(struct frame_hasher *fh, const uint8_t *data, size_t len)
+{
+	sha256_update(&fh->sha, data, len);
+	fh->done += len;
+}
+
+bool frame_hasher_matches(struct frame_hasher *fh, const struct frame_header *h)
+{
+	uint8_t first[32], second[32];
+	bool ok = fh->done == h->length;
+	sha256_final(&fh->sha, first);
+	sha256(second, first, sizeof(first));
+	return ok && memcmp(second, h->checksum, sizeof(h->checksum)) == 0;
+}
+
 bool frame_checksum_ok(const struct frame_header *h, const uint8_t *payload, size_t len)
 {
 	uint8_t sum[4];
