@@ -164,26 +164,48 @@ static uint64_t earned_slots(const struct gpeer *gp)
 	return p->first_deliveries + (uint64_t)remembered;
 }
 
+/* Outbound (we chose it) or given noban or relay permission by the operator. */
+static bool trusted(const struct gpeer *gp)
+{
+	return gp->outbound || (gp->peer->perms & (NET_PERM_NOBAN | NET_PERM_RELAY));
+}
+
 /* A peer that proved itself: we chose it (outbound), the operator trusts it (noban or relay
  * permission), or it earned GOSSIP_INFLIGHT_START slots. Its messages are verified before those
  * of unproven peers, so a flood of junk signatures from new connections cannot delay them
  * (doc/scoring.md, "Rate limits"). */
 static bool proven(const struct gpeer *gp)
 {
-	return gp->outbound || (gp->peer->perms & (NET_PERM_NOBAN | NET_PERM_RELAY)) ||
-	       earned_slots(gp) >= GOSSIP_INFLIGHT_START;
+	return trusted(gp) || earned_slots(gp) >= GOSSIP_INFLIGHT_START;
+}
+
+/* An inbound peer whose address misbehaved before (remembered points, or discouraged): it
+ * starts with one request in flight and GOSSIP_PROBATION_ANNOUNCED tracked announcements, so
+ * an offender that reconnects again and again costs one verification and a few lookups per
+ * connection before its first offence ends it. */
+static bool on_probation(const struct gpeer *gp)
+{
+	return !trusted(gp) && (gp->peer->remembered_bad > 0 || gp->peer->discouraged);
 }
 
 /* Requests a peer may have in flight: the full GOSSIP_MAX_INFLIGHT_PER_PEER for outbound and
- * trusted peers; anyone else starts with GOSSIP_INFLIGHT_START and earns a slot per valid first
- * delivery (slow start), so a new peer full of invalid signatures costs a few verifications
- * before its first one fails and it is cut off. */
+ * trusted peers; anyone else starts with GOSSIP_INFLIGHT_START (1 on probation) and earns a
+ * slot per valid first delivery (slow start), so a new peer full of invalid signatures costs a
+ * few verifications before its first one fails and it is cut off. */
 static size_t inflight_cap(const struct gpeer *gp)
 {
-	if (gp->outbound || (gp->peer->perms & (NET_PERM_NOBAN | NET_PERM_RELAY)))
+	if (trusted(gp))
 		return GOSSIP_MAX_INFLIGHT_PER_PEER;
-	uint64_t cap = GOSSIP_INFLIGHT_START + earned_slots(gp);
+	uint64_t cap = (on_probation(gp) ? 1 : GOSSIP_INFLIGHT_START) + earned_slots(gp);
 	return cap > GOSSIP_MAX_INFLIGHT_PER_PEER ? GOSSIP_MAX_INFLIGHT_PER_PEER : (size_t)cap;
+}
+
+/* Announced ids tracked per peer (fetched, or waiting for one of its request slots). */
+static size_t tracked_cap(const struct gpeer *gp)
+{
+	return on_probation(gp) && earned_slots(gp) < GOSSIP_INFLIGHT_START
+		       ? GOSSIP_PROBATION_ANNOUNCED
+		       : GOSSIP_MAX_ANNOUNCED_PER_PEER;
 }
 
 static bool have(struct gossip *g, const uint8_t id[32])
@@ -574,7 +596,7 @@ static void on_inv(struct gossip *g, struct gpeer *gp, const struct inv_entry *e
 		struct fetch *f = idmap_get(g->tracked, id);
 		/* The caps first: an id we would not track costs no database lookup, so a peer
 		 * announcing 50,000 ids at once costs 5,000 lookups at most. */
-		if (!f && (gp->tracked >= GOSSIP_MAX_ANNOUNCED_PER_PEER ||
+		if (!f && (gp->tracked >= tracked_cap(gp) ||
 			   idmap_count(g->tracked) >= GOSSIP_MAX_TRACKED))
 			continue; /* counted in announced; fetched once the peer answers */
 		if (!f && (rolling_bloom_contains(g->rejected, id, 32) ||
@@ -594,8 +616,7 @@ static void on_inv(struct gossip *g, struct gpeer *gp, const struct inv_entry *e
 		bool listed = false;
 		for (uint8_t k = 0; k < f->nann; k++)
 			listed |= f->announcers[k] == gp->peer->id;
-		if (!listed && f->nann < GOSSIP_MAX_ANNOUNCERS &&
-		    gp->tracked < GOSSIP_MAX_ANNOUNCED_PER_PEER) {
+		if (!listed && f->nann < GOSSIP_MAX_ANNOUNCERS && gp->tracked < tracked_cap(gp)) {
 			f->announcers[f->nann++] = gp->peer->id;
 			gp->tracked++;
 		}

@@ -11,12 +11,13 @@
   and a single 10-point offence now disconnects it (a fresh peer needs 10 of them);
   `remembered` carries its remembered good score.
 - a peer that left with 50 points (one malformed message) comes back with about 50, not
-  discouraged.
+  discouraged, and on probation: of 150 ids it announces, one is requested at a time.
 - getpeerscores lists the remembered addresses (bad, good, updated); the table survives a
   restart, and after it the offender again starts with its remembered points (while
   discouragement, kept in memory only, is gone).
 """
 
+import os
 import struct
 import time
 
@@ -148,9 +149,15 @@ class ReputationTest(P2PDTestFramework):
         h.peer_disconnect()
         wait_until(lambda: HALF in self.scores(), timeout=10)
         assert 49 < self.scores()[HALF]["bad"] <= 50, self.scores()[HALF]
-        h, e = self.peer(HALF)
+        h, e = self.peer(HALF, getdata_mode="ignore")
         assert 49 < e["misbehaviour"] <= 50, e
         assert_equal(e["discouraged"], False)
+        self.log("... on probation: one request in flight (a fresh peer gets 16)")
+        h.announce_ids([os.urandom(32) for _ in range(150)])
+        h.wait_until(lambda: len(h.getdata_received) >= 1, timeout=10, what="a request")
+        h.sync_with_ping()
+        assert_equal(len(h.getdata_received), 1)
+        assert_equal(node.msg_counters_of(h)["msgs_inflight"], 1)
         h.peer_disconnect()
 
         self.log("the table survives a restart")
