@@ -59,6 +59,7 @@ struct node {
 	struct event *signals[NODE_NSIGNALS];
 	struct event *save_timer; /* saves the address book periodically */
 	bool shutdown_requested;
+	bool fatal_error; /* a database write failed: stop, and exit with status 1 */
 };
 
 /* Ask the loop to stop at its next turn (RPC stop, signals). Safe from the loop thread only. */

@@ -77,6 +77,12 @@ int db_iterate_prefix(struct db *db, const void *prefix, size_t prefixlen, db_it
 int db_iterate_range(struct db *db, const void *lo, size_t lolen, const void *hi, size_t hilen,
 		     bool reverse, db_iter_fn fn, void *ctx);
 
+/* Called after a write, delete or batch write failed (disk full, file size limit, I/O error),
+ * on the thread of the failing call, with the error text. The database may then hold less than
+ * its callers believe, so the node's handler stops the node; reads do not call it. */
+typedef void (*db_failure_fn)(void *ctx, const char *error);
+void db_set_failure_handler(struct db *db, db_failure_fn fn, void *ctx);
+
 /* The schema version stored in the open database. */
 uint32_t db_schema_version(const struct db *db);
 /* Last error message from a failed call (static storage in db; "" when none). */

@@ -76,6 +76,38 @@ void node_request_shutdown(struct node *node)
 		event_base_loopexit(node->base, NULL);
 }
 
+/* Grace period between a fatal database error and the shutdown (see on_db_failure). */
+#define FATAL_SHUTDOWN_GRACE_MS 200
+
+static void fatal_shutdown_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	node_request_shutdown(arg);
+}
+
+/* A database write failed (disk full, file size limit, I/O error): what callers believe is
+ * stored may not be, so stop at once, as cleanly as the database still allows, and exit with
+ * status 1. Nothing more is acknowledged: publish answers with an error, and the shutdown's own
+ * writes (address book, reputations) may fail too and are only logged. */
+static void on_db_failure(void *ctx, const char *error)
+{
+	struct node *node = ctx;
+	if (node->fatal_error)
+		return;
+	node->fatal_error = true;
+	log_error("Fatal: database write failed (%s); shutting down to keep the stored data "
+		  "consistent. Free disk space (or lift the file size limit) and restart.",
+		  error);
+	fprintf(stderr, "Error: database write failed (%s); shutting down\n", error);
+	/* Stop after a short grace period, so the RPC call that hit the failure still gets its
+	 * error answer out; every write meanwhile fails the same way (LevelDB keeps the error). */
+	struct timeval grace = {0, FATAL_SHUTDOWN_GRACE_MS * 1000};
+	if (!node->base ||
+	    event_base_once(node->base, -1, EV_TIMEOUT, fatal_shutdown_cb, node, &grace) != 0)
+		node_request_shutdown(node);
+}
+
 /* Resolve name relative to dir unless it is absolute. */
 static int path_in(char *out, size_t outlen, const char *dir, const char *name)
 {
@@ -330,6 +362,7 @@ static int open_database(struct node *node)
 	if (db_open(&node->db, path, cache, err, sizeof(err)) != DB_OPEN_OK)
 		return init_error("%s", err);
 	log_info("Opened database %s (schema version %u)", path, db_schema_version(node->db));
+	db_set_failure_handler(node->db, on_db_failure, node);
 	node->msgstore = msgstore_open(node->db, err, sizeof(err));
 	if (!node->msgstore)
 		return init_error("%s", err);
@@ -640,6 +673,9 @@ static int setup_loop(struct node *node)
 	if (!node->base)
 		return init_error("cannot create the event loop");
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (ulimit -f) makes writes fail with EFBIG instead of killing us: the
+	 * database reports the failure and the node stops cleanly (on_db_failure). */
+	signal(SIGXFSZ, SIG_IGN);
 	const int sigs[NODE_NSIGNALS] = {SIGINT, SIGTERM, SIGHUP};
 	for (int i = 0; i < NODE_NSIGNALS; i++) {
 		node->signals[i] = evsignal_new(node->base, sigs[i], on_signal, node);
@@ -758,7 +794,7 @@ int node_main(int argc, char **argv)
 	daemon_notify(&daemon_fd, true);
 	if (event_base_dispatch(node.base) < 0)
 		log_error("event loop failed");
-	rc = 0;
+	rc = node.fatal_error ? 1 : 0;
 out:
 	daemon_notify(&daemon_fd, rc == 0);
 	shutdown_node(&node);

@@ -29,6 +29,8 @@ struct db {
 	leveldb_writeoptions_t *write_sync;
 	uint32_t schema;
 	char last_error[256];
+	db_failure_fn on_failure;
+	void *failure_ctx;
 };
 
 struct db_batch {
@@ -45,6 +47,20 @@ static void remember_error(struct db *db, const char *what, char *lerr)
 	snprintf(db->last_error, sizeof(db->last_error), "%s: %s", what, lerr ? lerr : "?");
 	log_error("database %s", db->last_error);
 	leveldb_free(lerr);
+}
+
+/* A failed write: remember it and tell the handler. */
+static void write_failed(struct db *db, const char *what, char *lerr)
+{
+	remember_error(db, what, lerr);
+	if (db->on_failure)
+		db->on_failure(db->failure_ctx, db->last_error);
+}
+
+void db_set_failure_handler(struct db *db, db_failure_fn fn, void *ctx)
+{
+	db->on_failure = fn;
+	db->failure_ctx = ctx;
 }
 
 /* Whether dir holds anything (a fresh database directory is empty or absent). */
@@ -243,7 +259,7 @@ int db_put(struct db *db, const void *key, size_t keylen, const void *val, size_
 	leveldb_put(db->ldb, sync ? db->write_sync : db->write_async, key, keylen, val, vallen,
 		    &lerr);
 	if (lerr) {
-		remember_error(db, "write failed", lerr);
+		write_failed(db, "write failed", lerr);
 		return -1;
 	}
 	return 0;
@@ -254,7 +270,7 @@ int db_delete(struct db *db, const void *key, size_t keylen, bool sync)
 	char *lerr = NULL;
 	leveldb_delete(db->ldb, sync ? db->write_sync : db->write_async, key, keylen, &lerr);
 	if (lerr) {
-		remember_error(db, "delete failed", lerr);
+		write_failed(db, "delete failed", lerr);
 		return -1;
 	}
 	return 0;
@@ -293,7 +309,7 @@ int db_batch_write(struct db *db, struct db_batch *b, bool sync)
 	char *lerr = NULL;
 	leveldb_write(db->ldb, sync ? db->write_sync : db->write_async, b->wb, &lerr);
 	if (lerr) {
-		remember_error(db, "batch write failed", lerr);
+		write_failed(db, "batch write failed", lerr);
 		return -1;
 	}
 	return 0;

@@ -148,8 +148,9 @@ class TestNode:
 
     # --- process control -----------------------------------------------------------
 
-    def start(self, extra_args=None, wait=True, env=None):
-        """Start p2pd; if wait, block until its RPC answers (else call wait_for_rpc_connection)."""
+    def start(self, extra_args=None, wait=True, env=None, preexec_fn=None):
+        """Start p2pd; if wait, block until its RPC answers (else call wait_for_rpc_connection).
+        preexec_fn runs in the child before p2pd (e.g. to set a resource limit)."""
         if self.running:
             raise AssertionError("node%d already running" % self.index)
         extra_args = list(extra_args or [])
@@ -159,7 +160,8 @@ class TestNode:
         self._stderr = open(self.stderr_path, "w+b")
         self._log("node%d: start: %s" % (self.index, " ".join(cmd)))
         self.process = subprocess.Popen(cmd, stdout=self._stdout, stderr=self._stderr,
-                                        stdin=subprocess.DEVNULL, env=env)
+                                        stdin=subprocess.DEVNULL, env=env,
+                                        preexec_fn=preexec_fn)
         self.running = True
         if wait:
             self.wait_for_rpc_connection()
@@ -194,6 +196,13 @@ class TestNode:
     def proxy(self, user, password, timeout=None):
         """A new RPC proxy to this node with the given credentials."""
         return AuthServiceProxy(self.rpc_url(user, password), timeout=timeout or self.rpc_timeout)
+
+    def proxy_for_thread(self):
+        """A new RPC proxy with the running node's credentials (a proxy is not shared between
+        threads)."""
+        if self.rpc_password is not None:
+            return self.proxy(self.rpc_user or "", self.rpc_password)
+        return self.proxy(*self.read_cookie())
 
     def wait_for_rpc_connection(self, timeout=None):
         """Wait until the node answers RPC (using the cookie, or -rpcuser/-rpcpassword).
