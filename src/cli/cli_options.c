@@ -312,7 +312,7 @@ static char *join_userpass(const char *user, const char *pass)
 
 	if (!s)
 		return NULL;
-	memcpy(s, user, ul);
+	memcpy(s, user, ul); /* NOLINT(bugprone-not-null-terminated-result): ':' follows */
 	s[ul] = ':';
 	memcpy(s + ul + 1, pass, pl + 1);
 	return s;

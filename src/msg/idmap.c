@@ -38,7 +38,7 @@ struct idmap *idmap_new(void)
 	if (!m)
 		return NULL;
 	m->nbuckets = IDMAP_MIN_BUCKETS;
-	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets)); /* NOLINT: bucket pointers */
 	if (!m->buckets) {
 		free(m);
 		return NULL;
@@ -80,7 +80,7 @@ void *idmap_get(const struct idmap *m, const uint8_t id[32])
 static void grow(struct idmap *m)
 {
 	size_t n = m->nbuckets * 2;
-	struct entry **nb = calloc(n, sizeof(*nb));
+	struct entry **nb = calloc(n, sizeof(*nb)); /* NOLINT: bucket pointers */
 	if (!nb)
 		return; /* keep the old table: slower, still correct */
 	struct entry **old = m->buckets;

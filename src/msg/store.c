@@ -147,6 +147,7 @@ static int read_msg(struct msgstore *s, const uint8_t id[32], struct sigmsg *m, 
 	if (r <= 0)
 		return r;
 	struct sigmsg tmp;
+	/* cppcheck-suppress uninitvar ; tmp is only written (decoded into) here */
 	struct sigmsg *dst = m ? m : &tmp;
 	if (*vallen <= RECEIVED_AT_LEN ||
 	    sigmsg_decode(dst, *val + RECEIVED_AT_LEN, *vallen - RECEIVED_AT_LEN) != 0) {

@@ -428,11 +428,11 @@ void peer_addr_format_host(const struct peer_addr *a, char *out, size_t outlen)
 		break;
 	case PEER_NET_TORV3:
 		onion_name(buf, a->addr);
-		strcat(buf, ONION_SUFFIX);
+		strcat(buf, ONION_SUFFIX); /* NOLINT: buf is sized for name and suffix */
 		break;
 	case PEER_NET_I2P:
 		base32_encode(buf, a->addr, 32);
-		strcat(buf, I2P_SUFFIX);
+		strcat(buf, I2P_SUFFIX); /* NOLINT: buf is sized for name and suffix */
 		break;
 	}
 	snprintf(out, outlen, "%s", buf);

@@ -114,7 +114,7 @@ static int path_in(char *out, size_t outlen, const char *dir, const char *name)
 	if (name[0] == '/') {
 		if (strlen(name) >= outlen)
 			return -1;
-		strcpy(out, name);
+		strcpy(out, name); /* NOLINT: length checked above */
 		return 0;
 	}
 	return fs_join(out, outlen, dir, name);
@@ -155,7 +155,7 @@ static int load_config(struct node *node, int argc, char **argv)
 			return init_error("invalid -datadir '%s'", d);
 		if (!fs_is_dir(d))
 			return init_error("specified data directory \"%s\" does not exist", d);
-		strcpy(node->datadir, d);
+		strcpy(node->datadir, d); /* NOLINT: length checked above */
 	} else {
 		if (fs_default_datadir(node->datadir, sizeof(node->datadir)) != 0)
 			return init_error("default data directory path too long");
@@ -193,7 +193,7 @@ static int load_config(struct node *node, int argc, char **argv)
 	args_select_network(a, node->params->name);
 
 	if (node->params->subdir[0] == '\0')
-		strcpy(node->netdir, node->datadir);
+		strcpy(node->netdir, node->datadir); /* NOLINT: buffers of one size */
 	else if (fs_join(node->netdir, sizeof(node->netdir), node->datadir, node->params->subdir) !=
 		 0)
 		return init_error("data directory path too long");

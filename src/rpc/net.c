@@ -262,7 +262,7 @@ static json_t *rpc_getpeerinfo(struct rpc_call *call, json_t *params, struct rpc
 	for (const struct peer *p = connman_peers(cm); p != NULL; p = p->next)
 		n++;
 	/* Sorted by id: the order in which the connections began. */
-	const struct peer **v = malloc((n > 0 ? n : 1) * sizeof(*v));
+	const struct peer **v = malloc((n > 0 ? n : 1) * sizeof(*v)); /* NOLINT: pointers */
 	json_t *out = json_array();
 	if (v == NULL || out == NULL) {
 		free(v);
@@ -272,7 +272,7 @@ static json_t *rpc_getpeerinfo(struct rpc_call *call, json_t *params, struct rpc
 	n = 0;
 	for (const struct peer *p = connman_peers(cm); p != NULL; p = p->next)
 		v[n++] = p;
-	qsort(v, n, sizeof(*v), cmp_peer_id);
+	qsort(v, n, sizeof(*v), cmp_peer_id); /* NOLINT: an array of pointers */
 	bool ok = true;
 	int64_t now_us = clock_mono_us();
 	for (size_t i = 0; i < n; i++)
@@ -477,7 +477,7 @@ static json_t *rpc_getnetworkinfo(struct rpc_call *call, json_t *params, struct 
 	put(o, "localservices", services_hex(services), &ok);
 	put(o, "localservicesnames", services_list(services), &ok);
 	put(o, "networkactive", json_boolean(cm && connman_active(cm)), &ok);
-	put(o, "connections", json_integer((json_int_t)(in + out)), &ok);
+	put(o, "connections", json_integer((json_int_t)in + (json_int_t)out), &ok);
 	put(o, "connections_in", json_integer((json_int_t)in), &ok);
 	put(o, "connections_out", json_integer((json_int_t)out), &ok);
 	put(o, "localaddresses", local_addresses(cm), &ok);
@@ -539,7 +539,8 @@ static json_t *addrman_counts_json(const struct addrman *am, uint8_t net)
 	size_t new_count, tried_count;
 	addrman_counts(am, net, &new_count, &tried_count);
 	return json_pack("{s:I, s:I, s:I}", "new", (json_int_t)new_count, "tried",
-			 (json_int_t)tried_count, "total", (json_int_t)(new_count + tried_count));
+			 (json_int_t)tried_count, "total",
+			 (json_int_t)new_count + (json_int_t)tried_count);
 }
 
 static json_t *rpc_getaddrmaninfo(struct rpc_call *call, json_t *params, struct rpc_error *err)

@@ -148,7 +148,7 @@ static enum db_open_status check_schema(struct db *db, bool existed, const char 
 		snprintf(err, errlen,
 			 "database %s has schema version %u, newer than this p2pd supports (%u); "
 			 "upgrade p2pd",
-			 path, v, DB_SCHEMA_VERSION);
+			 path, v, (unsigned)DB_SCHEMA_VERSION);
 		return DB_OPEN_TOO_NEW;
 	}
 	db->schema = v;

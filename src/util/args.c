@@ -636,7 +636,8 @@ char *args_help_text(const struct arg_def *defs, size_t ndefs)
 		}
 		for (size_t i = c; i < ndefs && rc == 0; i++) {
 			const struct arg_def *d = &defs[i];
-			if ((d->flags & ARG_HIDDEN) || strcmp(d->category ? d->category : "", cat))
+			if ((d->flags & ARG_HIDDEN) ||
+			    strcmp(d->category ? d->category : "", cat) != 0)
 				continue;
 			char head[256];
 			int n = snprintf(head, sizeof(head), "\n  -%s%s%s\n", d->name,

@@ -115,7 +115,7 @@ void frame_header_encode(uint8_t out[WIRE_HEADER_SIZE], const uint8_t magic[4], 
 	size_t cmdlen = strlen(command);
 	memcpy(out, magic, 4);
 	memset(out + 4, 0, WIRE_COMMAND_SIZE);
-	memcpy(out + 4, command, cmdlen);
+	memcpy(out + 4, command, cmdlen); /* NOLINT: a NUL-padded field, not a string */
 	uint32_t n = (uint32_t)len;
 	for (size_t i = 0; i < 4; i++)
 		out[16 + i] = (uint8_t)(n >> (8 * i));
