@@ -55,6 +55,7 @@ BASE_SCRIPTS = [
     "feature_config.py",
     "rpc_misc.py",
     "rpc_auth.py",
+    "rpc_bind.py",
     "feature_startstop.py",
     "feature_daemon.py",
     "feature_nodekey.py",
@@ -66,6 +67,7 @@ BASE_SCRIPTS = [
     "framework_bip340.py",
     "framework_sigmsg.py",
     "framework_addrv2.py",
+    "framework_recon.py",
 ]
 
 # Scripts in this directory that are not tests.
