@@ -62,7 +62,7 @@ class RpcBindTest(P2PDTestFramework):
         resp = conn.getresponse()
         assert_equal(resp.status, 403)
         conn.close()
-        assert_in("address not allowed", node.read_debug_log())
+        node.wait_for_log("address not allowed", timeout=10)
         node.stop_node()
 
 
