@@ -52,7 +52,7 @@ class RpcBindTest(P2PDTestFramework):
             return
         self.log("bound on 127.0.0.1 and %s, -rpcallowip=198.51.100.0/24" % ip)
         node.start(["-rpcbind=127.0.0.1", "-rpcbind=%s" % ip, "-rpcallowip=198.51.100.0/24",
-                    "-debug=rpc"])
+                    "-debug=http"])
         assert isinstance(node.rpc.uptime(), int)
 
         self.log("a client from %s (not allowed) gets 403 before authentication" % ip)
