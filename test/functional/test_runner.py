@@ -63,6 +63,7 @@ BASE_SCRIPTS = [
     "feature_db.py",
     "feature_durability.py",
     "feature_crash_consistency.py",
+    "feature_soak.py",
     "feature_db_write_failure.py",
     "framework_bip340.py",
     "framework_sigmsg.py",
