@@ -71,6 +71,26 @@ long msgstore_list(struct msgstore *s, const struct msgstore_query *q, msgstore_
  * large prune can be spread over several loop turns. Returns the number deleted, -1 on error. */
 long msgstore_prune(struct msgstore *s, int64_t older_than, uint64_t max_bytes, size_t max_delete);
 
+/* Told of every message the store gains (after the batch that adds it is written) and loses
+ * (pruned), with its time-index entry (created_at, id), on the calling thread: an in-memory
+ * index (the catch-up sync's) follows the store this way. Either function may be NULL. */
+struct msgstore_observer {
+	void (*added)(void *ctx, int64_t created_at, const uint8_t id[32]);
+	void (*removed)(void *ctx, int64_t created_at, const uint8_t id[32]);
+	void *ctx;
+};
+/* Set (or, with NULL, clear) the observer. */
+void msgstore_set_observer(struct msgstore *s, const struct msgstore_observer *o);
+
+/* Called per time-index entry; return non-zero to stop. */
+typedef int (*msgstore_time_fn)(void *ctx, int64_t created_at, const uint8_t id[32]);
+/* Walk the time index in (created_at, id) order, starting just after (after_created_at,
+ * after_id), or at the start when after_id is NULL, for at most max entries (a large store is
+ * read in slices, one per loop turn). Returns the number of entries passed to fn, or -1 on a
+ * database error. */
+long msgstore_walk_time(struct msgstore *s, int64_t after_created_at, const uint8_t *after_id,
+			size_t max, msgstore_time_fn fn, void *ctx);
+
 struct msgstore_stats {
 	uint64_t count;  /* messages stored */
 	uint64_t bytes;  /* sum of serialized message sizes */

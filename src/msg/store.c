@@ -55,6 +55,7 @@ struct totals {
 
 struct msgstore {
 	struct db *db;
+	struct msgstore_observer obs; /* all NULL when none is set */
 	struct totals t;
 	/* Smallest and largest created_at stored (0 when empty): the ends of the time index,
 	 * read with one seek each at open and after a prune, kept up to date by puts, so
@@ -375,6 +376,10 @@ int msgstore_put_many(struct msgstore *s, const struct sigmsg *const *msgs,
 	s->t = t;
 	s->oldest = oldest;
 	s->newest = newest;
+	if (s->obs.added)
+		for (size_t i = 0; i < n; i++)
+			if (result[i] == 1)
+				s->obs.added(s->obs.ctx, msgs[i]->created_at, ids[i]);
 	return (int)stored;
 }
 
@@ -595,10 +600,15 @@ static long prune_batch(struct msgstore *s, uint64_t end_t, uint64_t max_bytes, 
 	}
 	if (deleted > 0) {
 		stage_totals(b, &t);
-		if (db_batch_write(s->db, b, false) != 0)
+		if (db_batch_write(s->db, b, false) != 0) {
 			deleted = -1;
-		else
+		} else {
 			s->t = t;
+			/* Every entry up to deleted was removed, one way or the other. */
+			for (long i = 0; s->obs.removed && i < deleted; i++)
+				s->obs.removed(s->obs.ctx, (int64_t)get_be64(c->keys[i] + 1),
+					       c->ids[i]);
+		}
 	}
 	db_batch_free(b);
 	free(c);
@@ -641,6 +651,58 @@ long msgstore_prune(struct msgstore *s, int64_t older_than, uint64_t max_bytes, 
 			  total, (unsigned long long)s->t.count, (unsigned long long)s->t.bytes);
 	}
 	return r < 0 ? -1 : total;
+}
+
+/* ---- observer and time walk ---- */
+
+void msgstore_set_observer(struct msgstore *s, const struct msgstore_observer *o)
+{
+	if (o)
+		s->obs = *o;
+	else
+		memset(&s->obs, 0, sizeof(s->obs));
+}
+
+struct walk_ctx {
+	msgstore_time_fn fn;
+	void *ctx;
+	size_t max;
+	long n;
+};
+
+static int walk_cb(void *ctx, const uint8_t *key, size_t keylen, const uint8_t *val, size_t vallen)
+{
+	(void)val, (void)vallen;
+	struct walk_ctx *w = ctx;
+	if (keylen != TIME_KEY_LEN) {
+		log_error("message store: time index key of %zu bytes: database corrupt", keylen);
+		return -1;
+	}
+	w->n++;
+	if (w->fn(w->ctx, (int64_t)get_be64(key + 1), key + 1 + TIME_LEN) != 0)
+		return 1;
+	return (size_t)w->n >= w->max ? 1 : 0;
+}
+
+long msgstore_walk_time(struct msgstore *s, int64_t after_created_at, const uint8_t *after_id,
+			size_t max, msgstore_time_fn fn, void *ctx)
+{
+	struct walk_ctx w = {fn, ctx, max, 0};
+	/* Just after T||created_at||id comes T||created_at||id||00: the smallest longer key. */
+	uint8_t lo[TIME_KEY_LEN + 1] = {DB_PREFIX_MSG_TIME};
+	size_t lolen = 1;
+	if (after_id) {
+		put_be64(lo + 1, after_created_at < 0 ? 0 : (uint64_t)after_created_at);
+		memcpy(lo + 1 + TIME_LEN, after_id, ID_LEN);
+		lo[TIME_KEY_LEN] = 0;
+		lolen = TIME_KEY_LEN + 1;
+	}
+	const uint8_t hi[1] = {DB_PREFIX_MSG_TIME + 1};
+	if (max == 0)
+		return 0;
+	if (db_iterate_range(s->db, lo, lolen, hi, sizeof(hi), false, walk_cb, &w) < 0)
+		return -1;
+	return w.n;
 }
 
 /* ---- statistics ---- */

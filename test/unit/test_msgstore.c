@@ -563,6 +563,96 @@ static void test_prune_many(void **state)
 	assert_int_equal(count_prefix(e, 'P'), 50);
 }
 
+struct observed {
+	long added, removed;
+	int64_t last_added_t, last_removed_t;
+	int64_t sum_t; /* created_at of added minus removed */
+};
+
+static void obs_added(void *ctx, int64_t t, const uint8_t id[32])
+{
+	struct observed *o = ctx;
+	(void)id;
+	o->added++;
+	o->last_added_t = t;
+	o->sum_t += t;
+}
+
+static void obs_removed(void *ctx, int64_t t, const uint8_t id[32])
+{
+	struct observed *o = ctx;
+	(void)id;
+	o->removed++;
+	o->last_removed_t = t;
+	o->sum_t -= t;
+}
+
+struct walked {
+	size_t n;
+	int64_t t[MAX_MSGS];
+	uint8_t ids[MAX_MSGS][32];
+};
+
+static int walk_collect(void *ctx, int64_t t, const uint8_t id[32])
+{
+	struct walked *w = ctx;
+	assert_true(w->n < MAX_MSGS);
+	w->t[w->n] = t;
+	memcpy(w->ids[w->n++], id, 32);
+	return 0;
+}
+
+/* The observer sees each new message once (not duplicates), and each pruned one; the time walk
+ * visits the time index in order, in slices that resume just after the last entry. */
+static void test_observer_and_walk(void **state)
+{
+	struct env *e = *state;
+	struct observed o = {0};
+	const struct msgstore_observer ob = {obs_added, obs_removed, &o};
+	msgstore_set_observer(e->s, &ob);
+	uint8_t id[32];
+	for (int i = 0; i < 40; i++)
+		put_msg(e, id, "walk", 9000 + i / 2, 3, i % 2 ? "odd" : "even", NULL, NULL);
+	assert_int_equal(o.added, 40);
+	assert_int_equal(o.last_added_t, 9019);
+	struct sigmsg m;
+	make_msg(&m, id, "walk", 9000, 3, "even", NULL, NULL);
+	assert_int_equal(msgstore_put(e->s, &m, id, 1, false), 0); /* duplicate: not observed */
+	sigmsg_clear(&m);
+	assert_int_equal(o.added, 40);
+
+	struct walked all = {0}, part = {0};
+	assert_int_equal(msgstore_walk_time(e->s, 0, NULL, 1000, walk_collect, &all), 40);
+	for (size_t i = 1; i < all.n; i++)
+		assert_true(
+			all.t[i - 1] < all.t[i] ||
+			(all.t[i - 1] == all.t[i] && memcmp(all.ids[i - 1], all.ids[i], 32) < 0));
+	/* Slices of 7, each resuming after the previous slice's last entry, give the same list. */
+	long got;
+	do {
+		size_t before = part.n;
+		got = msgstore_walk_time(e->s, before ? part.t[before - 1] : 0,
+					 before ? part.ids[before - 1] : NULL, 7, walk_collect,
+					 &part);
+		assert_true(got >= 0 && got <= 7);
+	} while (got == 7);
+	assert_int_equal(part.n, 40);
+	assert_memory_equal(part.ids, all.ids, 40 * 32);
+	assert_int_equal(msgstore_walk_time(e->s, 0, NULL, 0, walk_collect, &part), 0);
+
+	/* Pruning the 10 oldest (created before 9005) reports each of them. */
+	assert_int_equal(msgstore_prune(e->s, 9005, 0, 0), 10);
+	assert_int_equal(o.removed, 10);
+	assert_int_equal(o.last_removed_t, 9004);
+	int64_t want = 0;
+	for (int i = 10; i < 40; i++)
+		want += 9000 + i / 2;
+	assert_int_equal(o.sum_t, want);
+	msgstore_set_observer(e->s, NULL);
+	put_msg(e, id, "walk", 9100, 3, "unobserved", NULL, NULL);
+	assert_int_equal(o.added, 40);
+}
+
 static void test_totals_after_reopen(void **state)
 {
 	struct env *e = *state;
@@ -682,6 +772,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune_by_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_observer_and_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_totals_after_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_totals_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_message_record, setup, teardown),
