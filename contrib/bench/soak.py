@@ -32,6 +32,7 @@ CI runs a short version through test/functional/feature_soak.py (200 peers, 30 s
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -204,20 +205,24 @@ class Soak:
             nxt += period
             time.sleep(max(0.0, nxt - time.monotonic()))
 
-    def rpc_prober(self, stop):
-        rpc = self.target.proxy(*self.target.read_cookie())
+    @staticmethod
+    def rpc_prober(url_args, stop, results):
+        """In a process of its own (the peers' event loop would delay a thread's timing)."""
+        from test_framework.authproxy import AuthServiceProxy
+        rpc = AuthServiceProxy(*url_args)
         calls = (rpc.getnetworkinfo, rpc.getpeerinfo)
-        i = 0
+        ms, failures, errors, i = [], 0, [], 0
         while not stop.is_set():
             t = time.monotonic()
             try:
                 calls[i % 2]()
-                self.rpc_ms.append((time.monotonic() - t) * 1000.0)
+                ms.append((time.monotonic() - t) * 1000.0)
             except Exception as e:
-                self.rpc_failures += 1
-                self.errors.append("rpc: %r" % e)
+                failures += 1
+                errors.append("rpc: %r" % e)
             i += 1
             stop.wait(0.1)
+        results.put((ms, failures, errors[:10]))
 
     async def run_peers(self, peers, stop_async):
         tasks = []
@@ -247,10 +252,14 @@ class Soak:
             a.peers, vm_rss_kb(self.pid), steady_fds))
 
         stop = threading.Event()
-        workers = [threading.Thread(target=self.publisher, args=(stop,), daemon=True),
-                   threading.Thread(target=self.rpc_prober, args=(stop,), daemon=True)]
+        workers = [threading.Thread(target=self.publisher, args=(stop,), daemon=True)]
         for w in workers:
             w.start()
+        pstop, presults = multiprocessing.Event(), multiprocessing.Queue()
+        prober = multiprocessing.Process(
+            target=Soak.rpc_prober, args=((self.target.rpc_url(*self.target.read_cookie()),
+                                           30), pstop, presults), daemon=True)
+        prober.start()
         start = time.monotonic()
         end = start + a.duration
         while time.monotonic() < end:
@@ -260,12 +269,15 @@ class Soak:
                  "observed": sum(p.seen for p in peers if p.observer),
                  "peers_connected": sum(p.connected and not p.closed_by_node for p in peers)}
             self.samples.append(s)
-            self.log("rss %d KiB, fds %d, published %d, peers %d, rpc p99 %.1f ms" % (
-                s["rss_kb"], s["fds"], s["published"], s["peers_connected"],
-                percentile(self.rpc_ms, 99) or 0))
+            self.log("rss %d KiB, fds %d, published %d, observed %d, peers %d" % (
+                s["rss_kb"], s["fds"], s["published"], s["observed"], s["peers_connected"]))
         stop.set()
+        pstop.set()
         for w in workers:
             w.join(30)
+        self.rpc_ms, self.rpc_failures, errors = presults.get(timeout=60)
+        self.errors += errors
+        prober.join(30)
         # Let the last messages arrive before counting.
         want = self.published
         try:
