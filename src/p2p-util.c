@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +42,18 @@ static const struct arg_def util_options[] = {
 #define UTIL_NOPTIONS (sizeof(util_options) / sizeof(util_options[0]))
 
 /* Options of `sign`, given after the command word. -pow stops at 256: an id has 256 bits. */
+/* Most messages one sign -count=<n> makes: a test data set of a million fits. */
+#define SIGN_MAX_COUNT 1000000
+
 static const struct arg_def sign_options[] = {
 	{"pow", ARG_INT, 0, 0, 256, "<n>", "Mine the nonce until the id has n leading zero bits.",
 	 NULL},
 	{"time", ARG_INT, 0, 0, INT64_MAX, "<t>", "Creation time, unix seconds (default: now).",
 	 NULL},
 	{"ref", ARG_LIST, 0, 0, 0, "<id>", "Reference an earlier message id (repeatable).", NULL},
+	{"count", ARG_INT, 0, 1, SIGN_MAX_COUNT, "<n>",
+	 "Sign n messages, the body of the i-th followed by \" i\" (i from 0), one per line.",
+	 NULL},
 };
 
 #define SIGN_NOPTIONS (sizeof(sign_options) / sizeof(sign_options[0]))
@@ -66,7 +73,9 @@ static const char usage_head[] =
 	"                    - to read standard input, or @path to read a file. -pow=<n>\n"
 	"                    mines until the id has n leading zero bits (default 0);\n"
 	"                    -time=<t> sets the creation time (default now); -ref=<id> adds\n"
-	"                    a reference to an earlier message id (up to 8).\n"
+	"                    a reference to an earlier message id (up to 8); -count=<n>\n"
+	"                    signs n messages whose bodies end in \" 0\", \" 1\", ... (test "
+	"data).\n"
 	"  verify <hex>      Check a message's format and signature; print\n"
 	"                    \"valid <id> pow=<bits>\".\n"
 	"  decode <hex>      Print a message as JSON (the object getmessage returns).\n"
@@ -267,6 +276,31 @@ static int sign_fields(struct sigmsg *m, const struct args *a, const char *topic
 	return 0;
 }
 
+/* Make m's body base (len bytes) followed by " <i>" (a new allocation; the previous one is
+ * freed unless it is base). Returns 0, or -1 after printing why. */
+static int suffix_body(struct sigmsg *m, const uint8_t *base, size_t len, int64_t i)
+{
+	char tail[32];
+	int n = snprintf(tail, sizeof(tail), " %" PRId64, i);
+	if (len + (size_t)n > SIGMSG_MAX_BODY) {
+		fputs("error: body too large\n", stderr);
+		return -1;
+	}
+	uint8_t *body = malloc(len + (size_t)n);
+	if (!body) {
+		fputs("error: out of memory\n", stderr);
+		return -1;
+	}
+	if (len)
+		memcpy(body, base, len);
+	memcpy(body + len, tail, (size_t)n);
+	if (m->body != base)
+		free(m->body);
+	m->body = body;
+	m->body_len = (uint32_t)(len + (size_t)n);
+	return 0;
+}
+
 /* sign [options] <secret> <topic> <body>; words[0] is "sign". */
 static int cmd_sign(int nwords, char *const words[])
 {
@@ -304,20 +338,33 @@ static int cmd_sign(int nwords, char *const words[])
 	    read_body_arg(words[first + 2], &m.body, &body_len) != 0)
 		goto out;
 	m.body_len = (uint32_t)body_len;
-	if (sigmsg_sign(&m, id, sk, (int)args_get_int(a, "pow", 0), 0) != 0) {
-		fputs("error: signing failed\n", stderr);
-		goto out;
+	int64_t count = args_get_int(a, "count", 0);
+	uint8_t *base = m.body;
+	for (int64_t i = 0; i < (count ? count : 1); i++) {
+		if (count && suffix_body(&m, base, body_len, i) != 0)
+			goto out_base;
+		bytebuf_reset(&b);
+		if (sigmsg_sign(&m, id, sk, (int)args_get_int(a, "pow", 0), 0) != 0) {
+			fputs("error: signing failed (a body too large?)\n", stderr);
+			goto out_base;
+		}
+		sigmsg_encode(&b, &m);
+		char *hex = bytebuf_ok(&b) ? malloc(2 * b.len + 1) : NULL;
+		if (!hex) {
+			fputs("error: out of memory\n", stderr);
+			goto out_base;
+		}
+		hex_encode(hex, b.data, b.len);
+		printf("%s\n", hex);
+		free(hex);
 	}
-	sigmsg_encode(&b, &m);
-	char *hex = bytebuf_ok(&b) ? malloc(2 * b.len + 1) : NULL;
-	if (!hex) {
-		fputs("error: out of memory\n", stderr);
-		goto out;
-	}
-	hex_encode(hex, b.data, b.len);
-	printf("%s\n", hex);
-	free(hex);
 	rc = fflush(stdout) == 0 ? UTIL_EXIT_OK : UTIL_EXIT_FAILED;
+out_base:
+	if (m.body != base) {
+		free(m.body);
+		m.body = base;
+		m.body_len = (uint32_t)body_len;
+	}
 out:
 	secure_wipe(sk, sizeof(sk));
 	sigmsg_clear(&m);

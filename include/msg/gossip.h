@@ -61,6 +61,7 @@ struct gossip_config {
 	struct msg_policy policy; /* policy.now is ignored: the clock is read per message */
 	int64_t prune_interval;   /* seconds between prunes (node clock) */
 	uint64_t max_store_bytes; /* -maxstoremb in bytes; 0: no cap */
+	int64_t sync_interval;    /* -syncinterval: seconds between periodic catch-up sessions */
 };
 
 /* Start the engine and register it as the connection manager's message handler. Returns NULL
@@ -107,6 +108,12 @@ typedef void (*gossip_listener_fn)(void *ctx, const struct sigmsg *m, const uint
 #define GOSSIP_MAX_LISTENERS 64
 int gossip_listen(struct gossip *g, gossip_listener_fn fn, void *ctx);
 void gossip_unlisten(struct gossip *g, int handle);
+
+/* The catch-up sync module the engine runs (msg/sync.h), for the RPC view. */
+struct sync *gossip_sync(struct gossip *g);
+/* Start a catch-up session with the peer now. Returns 0, or -1 with why set ("no peer": not a
+ * relaying peer; else sync_start's reasons). */
+int gossip_sync_with(struct gossip *g, uint64_t peer_id, const char **why);
 
 /* Prune now (expired messages, then the size cap); returns the number deleted or -1. */
 long gossip_prune_now(struct gossip *g);

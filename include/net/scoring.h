@@ -28,6 +28,8 @@ enum offence {
 	OFF_BOMB,           /* a zlib frame that inflates past its declared length */
 	OFF_FLOOD,          /* beyond a rate limit (announcements, requests, bytes, addresses) */
 	OFF_BROKEN_PROMISE, /* announced a message, was asked, never delivered it */
+	OFF_SYNC_ENDLESS,   /* a catch-up sync session that does not converge (RECON_MAX_ROUNDS) */
+	OFF_SYNC_LIE,       /* listed an id in a sync session, then answered notfound for it */
 	OFF_COUNT,
 };
 

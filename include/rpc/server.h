@@ -91,6 +91,12 @@ void rpc_server_free(struct rpc_server *s);
  * for unit tests. */
 json_t *rpc_server_execute(struct rpc_server *s, const json_t *request, const char *user,
 			   int *http_status);
+/* The same from the request body as received over HTTP (len bytes, not NUL-terminated): a body
+ * that is not JSON gets the JSON-RPC 1.0 parse error (-32700) with *http_status 500; anything
+ * else goes to rpc_server_execute. The HTTP layer calls this after authentication; the
+ * fuzz target (test/fuzz/fuzz_rpc.c) does too. */
+json_t *rpc_server_execute_body(struct rpc_server *s, const char *body, size_t len,
+				const char *user, int *http_status);
 
 /* The methods the server dispatches to, from each category file (rpc/control.c, rpc/net.c,
  * ...); terminated by a NULL name. */

@@ -20,6 +20,7 @@
 
 #include "idmap.h"
 #include "msg/store.h"
+#include "msg/sync.h"
 #include "msg/verify.h"
 #include "net/connman.h"
 #include "net/peer.h"
@@ -79,6 +80,7 @@ struct gpeer {
 	uint8_t (*batch)[32]; /* getdata entries to send it at the end of this turn */
 	size_t nbatch;
 	struct gossip_peer_stats st;
+	struct sync_peer *sync; /* its catch-up sync state (msg/sync.h) */
 };
 
 struct fetch {
@@ -113,6 +115,7 @@ struct gossip {
 	struct verify_pool *pool;
 	struct event *tick;
 	struct event *flush_ev; /* sends the getdata batches once the loop's current work is done */
+	struct sync *sync;      /* catch-up sync (msg/sync.h) */
 	int64_t next_prune;
 	bool prune_more;
 	struct listener listeners[GOSSIP_MAX_LISTENERS];
@@ -575,6 +578,43 @@ static void fetch_forget(struct gossip *g, struct fetch *f)
 	free(f);
 }
 
+/* An id gp announced (in an inv, or listed in a catch-up sync session): remember it as known
+ * to gp, track it with gp as an announcer and schedule its fetch. Returns false when gp's
+ * tracking cap is reached (nothing done). */
+static bool track_announced(struct gossip *g, struct gpeer *gp, const uint8_t *id, bool *sent)
+{
+	rolling_bloom_insert(gp->known, id, 32);
+	struct fetch *f = idmap_get(g->tracked, id);
+	/* The caps first: an id we would not track costs no database lookup, so a peer
+	 * announcing 50,000 ids at once costs 5,000 lookups at most. */
+	if (!f && (gp->tracked >= tracked_cap(gp) || idmap_count(g->tracked) >= GOSSIP_MAX_TRACKED))
+		return false; /* counted in announced; fetched once the peer answers */
+	if (!f && (rolling_bloom_contains(g->rejected, id, 32) || idmap_get(g->verifying, id) ||
+		   have(g, id)))
+		return true;
+	if (!f) {
+		f = calloc(1, sizeof(*f));
+		if (!f)
+			return true;
+		memcpy(f->id, id, 32);
+		f->first_seen_us = clock_mono_us();
+		if (idmap_put(g->tracked, id, f) != 0) {
+			free(f);
+			return true;
+		}
+	}
+	bool listed = false;
+	for (uint8_t k = 0; k < f->nann; k++)
+		listed |= f->announcers[k] == gp->peer->id;
+	if (!listed && f->nann < GOSSIP_MAX_ANNOUNCERS && gp->tracked < tracked_cap(gp)) {
+		f->announcers[f->nann++] = gp->peer->id;
+		gp->tracked++;
+	}
+	if (fetch_schedule(g, f, sent))
+		fetch_forget(g, f);
+	return true;
+}
+
 static void on_inv(struct gossip *g, struct gpeer *gp, const struct inv_entry *e, size_t n)
 {
 	bool sent = false;
@@ -582,7 +622,6 @@ static void on_inv(struct gossip *g, struct gpeer *gp, const struct inv_entry *e
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].type != INV_SIGNED_MSG)
 			continue;
-		const uint8_t *id = e[i].hash;
 		gp->st.announced++;
 		if (!(gp->peer->perms & NET_PERM_RELAY) && !tb_take(&gp->inv_tb, 1, now_us)) {
 			size_t rest = 0;
@@ -592,38 +631,38 @@ static void on_inv(struct gossip *g, struct gpeer *gp, const struct inv_entry *e
 			flood_drop(gp, rest + 1, "announcements");
 			break;
 		}
-		rolling_bloom_insert(gp->known, id, 32);
-		struct fetch *f = idmap_get(g->tracked, id);
-		/* The caps first: an id we would not track costs no database lookup, so a peer
-		 * announcing 50,000 ids at once costs 5,000 lookups at most. */
-		if (!f && (gp->tracked >= tracked_cap(gp) ||
-			   idmap_count(g->tracked) >= GOSSIP_MAX_TRACKED))
-			continue; /* counted in announced; fetched once the peer answers */
-		if (!f && (rolling_bloom_contains(g->rejected, id, 32) ||
-			   idmap_get(g->verifying, id) || have(g, id)))
-			continue;
-		if (!f) {
-			f = calloc(1, sizeof(*f));
-			if (!f)
-				continue;
-			memcpy(f->id, id, 32);
-			f->first_seen_us = clock_mono_us();
-			if (idmap_put(g->tracked, id, f) != 0) {
-				free(f);
-				continue;
-			}
-		}
-		bool listed = false;
-		for (uint8_t k = 0; k < f->nann; k++)
-			listed |= f->announcers[k] == gp->peer->id;
-		if (!listed && f->nann < GOSSIP_MAX_ANNOUNCERS && gp->tracked < tracked_cap(gp)) {
-			f->announcers[f->nann++] = gp->peer->id;
-			gp->tracked++;
-		}
-		if (fetch_schedule(g, f, &sent))
-			fetch_forget(g, f);
+		track_announced(g, gp, e[i].hash, &sent);
 	}
 	(void)sent;
+}
+
+/* ---- catch-up sync's side (struct sync_config) ---- */
+
+static size_t sync_fetch(void *ctx, struct peer *p, const uint8_t (*ids)[32], size_t n)
+{
+	struct gossip *g = ctx;
+	struct gpeer *gp = gpeer_of(p);
+	bool sent = false;
+	size_t i = 0;
+	if (!gp)
+		return n; /* gone: nothing to fetch from it */
+	for (; i < n; i++) {
+		gp->st.announced++;
+		if (!track_announced(g, gp, ids[i], &sent)) {
+			gp->st.announced--;
+			break;
+		}
+	}
+	schedule_flush(g);
+	return i;
+}
+
+static void sync_announce(void *ctx, struct peer *p, const uint8_t (*ids)[32], size_t n)
+{
+	(void)ctx;
+	struct gpeer *gp = gpeer_of(p);
+	for (size_t i = 0; gp && i < n; i++)
+		queue_announce(gp, ids[i]);
 }
 
 static void release_vjob(void *p)
@@ -733,6 +772,7 @@ static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, s
 		sigmsg_clear(&m);
 		return;
 	}
+	sync_on_delivered(g->sync, gp->sync, id);
 	gp->st.received++;
 	gp->peer->answers++;
 	rolling_bloom_insert(gp->known, id, 32);
@@ -778,6 +818,7 @@ static void on_notfound(struct gossip *g, struct gpeer *gp, const struct inv_ent
 		if (!idmap_remove(gp->requested, e[i].hash))
 			continue; /* not asked of this peer: ignored */
 		gp->st.notfound++;
+		sync_on_notfound(g->sync, gp->sync, e[i].hash);
 		struct fetch *f = idmap_get(g->tracked, e[i].hash);
 		if (!f || f->inflight != gp->peer->id)
 			continue;
@@ -879,10 +920,12 @@ static void h_peer_ready(void *ctx, struct peer *p)
 		return;
 	}
 	p->app = gp;
+	gp->sync = sync_peer_new(g->sync, p);
 }
 
 static void gpeer_free(struct gpeer *gp)
 {
+	sync_peer_free(gp->g->sync, gp->sync);
 	free(gp->pendq.ids);
 	free(gp->batch);
 	event_free(gp->inv_timer);
@@ -941,6 +984,10 @@ static bool h_message(void *ctx, struct peer *p, const char *cmd, const uint8_t 
 	struct gpeer *gp = p->app;
 	bool is_inv = strcmp(cmd, CMD_INV) == 0, is_getdata = strcmp(cmd, CMD_GETDATA) == 0,
 	     is_notfound = strcmp(cmd, CMD_NOTFOUND) == 0;
+	if (sync_on_message(g->sync, gp ? gp->sync : NULL, cmd, payload, len)) {
+		schedule_flush(g);
+		return true;
+	}
 	if (strcmp(cmd, CMD_MSG) == 0) {
 		if (gp) {
 			on_msg(g, gp, payload, len);
@@ -1056,7 +1103,21 @@ struct gossip *gossip_new(const struct gossip_config *cfg, char *err, size_t err
 		verify_pool_set_batch_end(g->pool, flush_accepted);
 	g->tick = event_new(cfg->base, -1, EV_PERSIST, tick_cb, g);
 	g->flush_ev = event_new(cfg->base, -1, 0, flush_cb, g);
-	if (!g->tracked || !g->verifying || !g->rejected || !g->pool || !g->tick || !g->flush_ev) {
+	const struct sync_config sc = {
+		.base = cfg->base,
+		.clock = cfg->clock,
+		.store = cfg->store,
+		.retention = cfg->policy.retention,
+		.interval = cfg->sync_interval,
+		.min_pow = cfg->policy.min_pow,
+		.fetch = sync_fetch,
+		.announce = sync_announce,
+		.ctx = g,
+	};
+	char serr[128];
+	g->sync = sync_new(&sc, serr, sizeof(serr));
+	if (!g->tracked || !g->verifying || !g->rejected || !g->pool || !g->tick || !g->flush_ev ||
+	    !g->sync) {
 		snprintf(err, errlen, "cannot start the gossip engine (out of memory or threads)");
 		gossip_free(g);
 		return NULL;
@@ -1100,6 +1161,7 @@ void gossip_free(struct gossip *g)
 				p->app = NULL;
 			}
 	}
+	sync_free(g->sync); /* after the peers: gpeer_free ended their sync state */
 	verify_pool_free(g->pool, release_vjob);
 	for (size_t i = 0; i < g->naccepted; i++)
 		release_vjob(g->accepted[i]);
@@ -1175,6 +1237,21 @@ void gossip_unlisten(struct gossip *g, int handle)
 {
 	if (handle >= 1 && handle <= GOSSIP_MAX_LISTENERS)
 		memset(&g->listeners[handle - 1], 0, sizeof(g->listeners[0]));
+}
+
+struct sync *gossip_sync(struct gossip *g)
+{
+	return g->sync;
+}
+
+int gossip_sync_with(struct gossip *g, uint64_t peer_id, const char **why)
+{
+	struct gpeer *gp = gpeer_by_id(g, peer_id);
+	if (!gp || !gp->sync) {
+		*why = "no peer";
+		return -1;
+	}
+	return sync_start(g->sync, gp->sync, why);
 }
 
 long gossip_prune_now(struct gossip *g)

@@ -256,7 +256,15 @@ static int first_time_cb(void *ctx, const uint8_t *key, size_t keylen, const uin
 		log_error("message store: time index key of %zu bytes: database corrupt", keylen);
 		return -1;
 	}
-	*(int64_t *)ctx = (int64_t)get_be64(key + 1);
+	/* A created_at above INT64_MAX was never written (messages have one of 0..INT64_MAX) and
+	 * would read as a negative newest time, below the oldest. */
+	uint64_t t = get_be64(key + 1);
+	if (t > (uint64_t)INT64_MAX) {
+		log_error("message store: time index key with time %llu: database corrupt",
+			  (unsigned long long)t);
+		return -1;
+	}
+	*(int64_t *)ctx = (int64_t)t;
 	return 1;
 }
 

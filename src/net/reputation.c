@@ -190,8 +190,10 @@ static int load_one(void *arg, const uint8_t *key, size_t keylen, const uint8_t 
 	cursor_init(&cur, val, vallen);
 	double bad = dval(cursor_u64le(&cur)), good = dval(cursor_u64le(&cur));
 	int64_t updated = cursor_i64le(&cur);
+	/* updated is a node-clock time, never negative: a negative one is not ours, and the
+	 * decay's age (now - updated) would overflow for one near INT64_MIN. */
 	if (keylen != 1 + KEY_LEN || !cursor_ok(&cur) || cur.left != 0 || !isfinite(bad) ||
-	    !isfinite(good) || bad < 0 || good < 0 || r->n >= REPUTATION_MAX) {
+	    !isfinite(good) || bad < 0 || good < 0 || updated < 0 || r->n >= REPUTATION_MAX) {
 		c->skipped++;
 		return 0;
 	}

@@ -19,6 +19,8 @@ static const struct offence_info table[OFF_COUNT] = {
 	[OFF_BOMB] = {"decompression-bomb", 100, "disconnect, discourage"},
 	[OFF_FLOOD] = {"flood", 10, "excess dropped"},
 	[OFF_BROKEN_PROMISE] = {"broken-promise", 5, "next announcer asked"},
+	[OFF_SYNC_ENDLESS] = {"sync-endless", 100, "session abandoned, disconnect, discourage"},
+	[OFF_SYNC_LIE] = {"sync-lie", 20, "next announcer asked"},
 };
 
 const struct offence_info *offence_info(enum offence o)

@@ -23,6 +23,7 @@
 #include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "msg/gossip.h"
+#include "msg/sync.h"
 #include "msg/store.h"
 #include "net/addrman.h"
 #include "net/banman.h"
@@ -399,6 +400,7 @@ static int start_gossip(struct node *node)
 	cfg.policy = node->policy;
 	cfg.prune_interval = args_get_int(a, "pruneinterval", 60);
 	cfg.max_store_bytes = node->max_store_bytes;
+	cfg.sync_interval = args_get_int(a, "syncinterval", DEFAULT_SYNC_INTERVAL);
 	node->gossip = gossip_new(&cfg, err, sizeof(err));
 	if (!node->gossip)
 		return init_error("%s", err);

@@ -2,6 +2,7 @@
 #include "node/options.h"
 
 #include "msg/gossip.h"
+#include "msg/sync.h"
 #include "msg/verify.h"
 #include "net/connman.h"
 
@@ -140,6 +141,10 @@ const struct arg_def node_options[] = {
 	 "Messages"},
 	{"pruneinterval", ARG_INT, 0, 1, 86400, "<secs>",
 	 "Seconds between removals of expired messages (default: 60).", "Messages"},
+	{"syncinterval", ARG_INT, 0, 0, 86400, "<secs>",
+	 "Seconds between catch-up sync sessions with a random outbound peer (besides one with "
+	 "every new outbound peer); 0: none (default: " XSTR(DEFAULT_SYNC_INTERVAL) ").",
+	 "Messages"},
 
 	{"printtoconsole", ARG_BOOL, 0, 0, 0, NULL,
 	 "Send log lines to standard output (default: 1 unless -daemon).", "Logging"},

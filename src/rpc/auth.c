@@ -158,7 +158,6 @@ int rpc_auth_add_rpcauth(struct rpc_auth *a, const char *entry, char *err, size_
 	memcpy(e->salt, colon + 1, slen);
 	e->salt[slen] = '\0';
 	memcpy(e->hmac, hmac, sizeof(hmac));
-	a->n++;
 	return 0;
 }
 

@@ -16,10 +16,12 @@
 #include "msg/gossip.h"
 #include "msg/msgjson.h"
 #include "msg/store.h"
+#include "msg/sync.h"
 #include "msg/validate.h"
 #include "node/context.h"
 #include "rpc/protocol.h"
 #include "rpc/server.h"
+#include "util/args.h"
 #include "util/bytes.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -274,6 +276,75 @@ static json_t *rpc_getstoreinfo(struct rpc_call *call, json_t *params, struct rp
 				(json_int_t)st.pruned, "minpow", node->policy.min_pow, "maxmsgsize",
 				(json_int_t)node->policy.max_body);
 	return out ? out : oom(err);
+}
+
+/* ---- catch-up sync ---- */
+
+static json_t *rpc_getsyncinfo(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	(void)params;
+	struct gossip *g = need_gossip(call, err);
+	if (g == NULL)
+		return NULL;
+	struct sync *s = gossip_sync(g);
+	struct sync_stats st;
+	sync_stats(s, &st);
+	json_t *sessions = json_array();
+	struct sync_session_info info[SYNC_MAX_SESSIONS * 4];
+	size_t n = sync_sessions(s, info, sizeof(info) / sizeof(info[0]));
+	if (n > sizeof(info) / sizeof(info[0]))
+		n = sizeof(info) / sizeof(info[0]);
+	for (size_t i = 0; sessions && i < n; i++) {
+		json_t *o = json_pack(
+			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "peer",
+			(json_int_t)info[i].peer_id, "started", (json_int_t)info[i].started,
+			"rounds", (json_int_t)info[i].rounds, "bytes_sent",
+			(json_int_t)info[i].bytes_sent, "bytes_recv",
+			(json_int_t)info[i].bytes_recv, "need", (json_int_t)info[i].need, "have",
+			(json_int_t)info[i].have, "need_queued", (json_int_t)info[i].need_queued,
+			"have_queued", (json_int_t)info[i].have_queued, "waiting", info[i].waiting);
+		if (!o || json_array_append_new(sessions, o) != 0) {
+			json_decref(sessions);
+			sessions = NULL;
+		}
+	}
+	if (!sessions)
+		return oom(err);
+	json_t *out = json_pack(
+		"{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		"s:I, s:o}",
+		"loaded", st.loaded, "items", (json_int_t)st.items, "memory", (json_int_t)st.memory,
+		"interval",
+		(json_int_t)args_get_int(call->node->args, "syncinterval", DEFAULT_SYNC_INTERVAL),
+		"sessions_started", (json_int_t)st.started, "sessions_completed",
+		(json_int_t)st.completed, "sessions_failed", (json_int_t)st.failed,
+		"sessions_timed_out", (json_int_t)st.timed_out, "sessions_continued",
+		(json_int_t)st.continued, "requests_answered", (json_int_t)st.answered, "rounds",
+		(json_int_t)st.rounds, "bytes_sent", (json_int_t)st.bytes_sent, "bytes_recv",
+		(json_int_t)st.bytes_recv, "ids_needed", (json_int_t)st.ids_need, "ids_offered",
+		(json_int_t)st.ids_have, "messages_fetched", (json_int_t)st.fetched,
+		"ids_announced", (json_int_t)st.announced, "sessions", sessions);
+	return out ? out : oom(err);
+}
+
+static json_t *rpc_syncwithpeer(struct rpc_call *call, json_t *params, struct rpc_error *err)
+{
+	struct gossip *g = need_gossip(call, err);
+	if (g == NULL)
+		return NULL;
+	json_int_t id = json_integer_value(json_array_get(params, 0));
+	const char *why = "no peer";
+	if (id < 0 || gossip_sync_with(g, (uint64_t)id, &why) != 0) {
+		if (strcmp(why, "no peer") == 0)
+			return rpc_fail(err, RPC_CLIENT_NODE_NOT_CONNECTED,
+					"Error: Node not connected (or not relaying messages)");
+		return rpc_fail(err, RPC_MISC_ERROR, "Cannot start a session: %s",
+				strcmp(why, "busy") == 0      ? "one with this peer is running"
+				: strcmp(why, "limit") == 0   ? "the session limit is reached"
+				: strcmp(why, "loading") == 0 ? "the index is still loading"
+							      : why);
+	}
+	return json_null();
 }
 
 /* ---- listmessages ---- */
@@ -560,12 +631,9 @@ static json_t *rpc_waitformessage(struct rpc_call *call, json_t *params, struct 
 }
 
 const struct rpc_method rpc_messages_methods[] = {
-	{"decodemessage", rpc_decodemessage},
-	{"getmessage", rpc_getmessage},
-	{"getstoreinfo", rpc_getstoreinfo},
-	{"listmessages", rpc_listmessages},
-	{"publish", rpc_publish},
-	{"sendrawmessage", rpc_sendrawmessage},
-	{"waitformessage", rpc_waitformessage},
-	{NULL, NULL},
+	{"decodemessage", rpc_decodemessage},   {"getmessage", rpc_getmessage},
+	{"getstoreinfo", rpc_getstoreinfo},     {"getsyncinfo", rpc_getsyncinfo},
+	{"listmessages", rpc_listmessages},     {"publish", rpc_publish},
+	{"sendrawmessage", rpc_sendrawmessage}, {"syncwithpeer", rpc_syncwithpeer},
+	{"waitformessage", rpc_waitformessage}, {NULL, NULL},
 };

@@ -217,6 +217,65 @@ static const struct rpc_spec spec_getstoreinfo = {
 	.examples = "p2p-cli getstoreinfo",
 };
 
+static const struct rpc_spec spec_getsyncinfo = {
+	.name = "getsyncinfo",
+	.category = "messages",
+	.description =
+		"Returns the state of catch-up sync (range-based set reconciliation of message "
+		"stores with peers):\nthe index, totals since start and the sessions "
+		"running.",
+	.result =
+		"{                              (json object)\n"
+		"  \"loaded\" : true|false,       (boolean) The index holds the whole store (no "
+		"session\n"
+		"                               runs before)\n"
+		"  \"items\" : n,                 (numeric) Messages in the index\n"
+		"  \"memory\" : n,                (numeric) Bytes the index takes\n"
+		"  \"interval\" : n,              (numeric) -syncinterval, seconds (0: no periodic "
+		"sessions)\n"
+		"  \"sessions_started\" : n,      (numeric) Sessions this node started\n"
+		"  \"sessions_completed\" : n,    (numeric) ... that converged\n"
+		"  \"sessions_failed\" : n,       (numeric) ... ended by a protocol error of the "
+		"peer\n"
+		"  \"sessions_timed_out\" : n,    (numeric) ... abandoned without an answer\n"
+		"  \"sessions_continued\" : n,    (numeric) ... that reached 64 round trips "
+		"finding ids all\n"
+		"                               along: a new session went on\n"
+		"  \"requests_answered\" : n,     (numeric) Peers' syncreqs this node answered\n"
+		"  \"rounds\" : n,                (numeric) Round trips of this node's sessions\n"
+		"  \"bytes_sent\" : n,            (numeric) syncreq and syncresp payload bytes "
+		"sent\n"
+		"  \"bytes_recv\" : n,            (numeric) ... and received\n"
+		"  \"ids_needed\" : n,            (numeric) Ids peers had that this node lacked\n"
+		"  \"ids_offered\" : n,           (numeric) Ids this node had that peers lacked\n"
+		"  \"messages_fetched\" : n,      (numeric) Messages that arrived after a session "
+		"listed\n"
+		"                               them\n"
+		"  \"ids_announced\" : n,         (numeric) Ids announced because a session found "
+		"them\n"
+		"                               missing at the peer\n"
+		"  \"sessions\" : [               (json array) Running sessions (and sessions "
+		"whose "
+		"ids\n"
+		"                               are still being fetched or announced)\n"
+		"    {                          (json object)\n"
+		"      \"peer\" : n,              (numeric) The peer's id (getpeerinfo)\n"
+		"      \"started\" : xxx,         (numeric) UNIX epoch seconds\n"
+		"      \"rounds\" : n,            (numeric) Round trips so far\n"
+		"      \"bytes_sent\" : n,        (numeric) syncreq bytes sent\n"
+		"      \"bytes_recv\" : n,        (numeric) syncresp bytes received\n"
+		"      \"need\" : n,              (numeric) Ids found missing here\n"
+		"      \"have\" : n,              (numeric) Ids found missing at the peer\n"
+		"      \"need_queued\" : n,       (numeric) ... still to be fetched\n"
+		"      \"have_queued\" : n,       (numeric) ... still to be announced\n"
+		"      \"waiting\" : true|false   (boolean) A syncreq is outstanding\n"
+		"    },\n"
+		"    ...\n"
+		"  ]\n"
+		"}",
+	.examples = "p2p-cli getsyncinfo",
+};
+
 static const struct rpc_spec spec_listmessages = {
 	.name = "listmessages",
 	.category = "messages",
@@ -291,6 +350,20 @@ static const struct rpc_spec spec_sendrawmessage = {
 	.args = {{"hexstring", RPC_T_STR, false, NULL, "The serialized message, hex-encoded"}},
 	.result = "\"hex\"    (string) The message id (64 hex characters)",
 	.examples = "p2p-cli sendrawmessage \"$(p2p-util sign <secret> chat/general hello)\"",
+};
+
+static const struct rpc_spec spec_syncwithpeer = {
+	.name = "syncwithpeer",
+	.category = "messages",
+	.description = "Starts a catch-up sync session with a connected peer now (one runs with "
+		       "every new outbound\npeer and every -syncinterval seconds anyway). The "
+		       "session runs in the background: see\ngetsyncinfo.\n"
+		       "Error -29 when no such peer is connected; -1 when a session with it is "
+		       "running, the\nsession limit (8) is reached or the index is still "
+		       "loading.",
+	.args = {{"nodeid", RPC_T_INT, false, NULL, "The peer's id (see getpeerinfo)"}},
+	.result = "null    (json null)",
+	.examples = "p2p-cli syncwithpeer 3",
 };
 
 static const struct rpc_spec spec_waitformessage = {
@@ -745,9 +818,11 @@ static const struct rpc_spec *const all_specs[] = {
 	&spec_decodemessage,
 	&spec_getmessage,
 	&spec_getstoreinfo,
+	&spec_getsyncinfo,
 	&spec_listmessages,
 	&spec_publish,
 	&spec_sendrawmessage,
+	&spec_syncwithpeer,
 	&spec_waitformessage,
 	/* network */
 	&spec_addnode,

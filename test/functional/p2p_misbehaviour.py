@@ -20,8 +20,10 @@ msg that does not decode, malformed version), protocol-order (ping before verack
 version, second verack), invalid-signature (rejected and remembered: not fetched again from
 an honest announcer), unrequested, decompression-bomb, flood (inv beyond its bucket; addrv2
 beyond its bucket, counted in addr_rate_limited), broken-promise (-msgrequesttimeout=1: an
-announcer that never delivers; the next announcer is asked). Honest differences (unknown
-command, notfound, a message from the future) cost nothing.
+announcer that never delivers; the next announcer is asked), sync-endless (a sync peer whose
+fingerprints never agree: 100 points after 64 round trips), sync-lie (a sync peer that lists
+ids it then answers with notfound). Honest differences (unknown command, notfound, a message
+from the future) cost nothing.
 """
 
 import os
@@ -45,6 +47,8 @@ from test_framework.messages import (
     random_seckey,
     zlib_bomb,
 )
+from test_framework import recon
+from test_framework.p2p import P2PInterface
 from test_framework.scoring import scoring_doc
 from test_framework.test_framework import P2PDTestFramework
 from test_framework.util import assert_equal, wait_until
@@ -55,7 +59,25 @@ THRESHOLD = DOC.threshold
 POINTS = DOC.points
 # The rows this test has a case for; a new row in the table fails the test until it has one.
 ROWS = {"bad-frame", "bad-checksum", "malformed", "protocol-order", "invalid-signature",
-        "unrequested", "decompression-bomb", "flood", "broken-promise"}
+        "unrequested", "decompression-bomb", "flood", "broken-promise", "sync-endless",
+        "sync-lie"}
+
+
+class SyncResponder(P2PInterface):
+    """A catch-up sync peer that answers every syncreq with answer(payload)."""
+
+    def __init__(self, answer, **kwargs):
+        super().__init__(**kwargs)
+        self.answer = answer
+        self.syncreqs = 0
+
+    def on_message(self, msg):
+        if isinstance(msg, msg_raw) and msg.command == b"syncreq":
+            with self._cond:
+                self.syncreqs += 1
+            self.send_message(msg_raw(b"syncresp", self.answer(msg.payload)))
+            return
+        super().on_message(msg)
 
 
 class MisbehaviourTest(P2PDTestFramework):
@@ -187,6 +209,8 @@ class MisbehaviourTest(P2PDTestFramework):
         self.case_decompression_bomb()
         self.case_flood()
         self.case_broken_promise()
+        self.case_sync_endless()
+        self.case_sync_lie()
         # The honest address was never discouraged through all of it.
         self.expect_discouraged("127.0.0.1", False)
 
@@ -373,6 +397,38 @@ class MisbehaviourTest(P2PDTestFramework):
         p2p.announce_ids(ids)
         p2p.wait_for_getdata(ids)
         self.expect_gone(p2p, pid, "broken-promise")
+
+    def case_sync_endless(self):
+        node = self.nodes[0]
+        self.log("sync-endless: a sync peer whose fingerprint never agrees: after %d round "
+                 "trips the session is abandoned, 100 points" % recon.MAX_ROUNDS)
+
+        def never_agree(req):
+            return recon.encode_syncresp([recon.Range(recon.END, recon.FINGERPRINT,
+                                                      fp=os.urandom(recon.FP_LEN))])
+        p2p, pid = self.offender(self.next_source(), p2p=SyncResponder(never_agree))
+        node.rpc.syncwithpeer(pid)
+        self.expect_gone(p2p, pid, "sync-endless")
+        assert_equal(p2p.syncreqs, recon.MAX_ROUNDS)
+
+    def case_sync_lie(self):
+        node = self.nodes[0]
+        self.log("sync-lie: a sync peer lists an id, then answers notfound for it: 20 points")
+        fake = [os.urandom(32) for _ in range(self.needed("sync-lie"))]
+        lists = [sorted(fake[:1]), sorted(fake[1:])]
+
+        def lie(req):
+            ids = lists.pop(0) if lists else []
+            return recon.encode_syncresp([recon.Range(recon.END, recon.IDLIST, ids=ids)])
+        p2p, pid = self.offender(self.next_source(), p2p=SyncResponder(lie))
+        node.rpc.syncwithpeer(pid)
+        p2p.wait_for_getdata(fake[:1])
+        self.expect_kept(p2p, {"sync-lie": 1})
+        self.log("sync-lie: a second session listing 4 more: disconnect, discouraged")
+        wait_until(lambda: not any(x["peer"] == pid for x in node.rpc.getsyncinfo()["sessions"]),
+                   timeout=10)
+        node.rpc.syncwithpeer(pid)
+        self.expect_gone(p2p, pid, "sync-lie")
 
 
 if __name__ == "__main__":

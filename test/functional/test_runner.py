@@ -37,6 +37,7 @@ BASE_SCRIPTS = [
     "p2p_compression.py",
     "feature_prune.py",
     "p2p_request.py",
+    "p2p_sync.py",
     "rpc_waitformessage.py",
     "p2p_invalid_msgs.py",
     "p2p_ping.py",

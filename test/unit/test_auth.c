@@ -131,6 +131,24 @@ static void test_rpcauth(void **state)
 	assert_string_equal(small, "da");
 }
 
+/* Each -rpcauth entry takes one slot: the table holds RPC_AUTH_MAX_ENTRIES of them and a check
+ * visits exactly those (an entry used to count twice, so the table refused the 33rd, and with a
+ * password entry before them a check read one slot past the table; found by fuzz_rpc_auth). */
+static void test_rpcauth_table_full(void **state)
+{
+	struct rpc_auth *a = *state;
+	char err[256], user[64];
+	assert_int_equal(rpc_auth_add_password(a, "bob", "pw", err, sizeof(err)), 0);
+	for (int i = 1; i < RPC_AUTH_MAX_ENTRIES; i++)
+		assert_int_equal(rpc_auth_add_rpcauth(a, VEC_ENTRY, err, sizeof(err)), 0);
+	assert_int_equal(rpc_auth_add_rpcauth(a, VEC_ENTRY, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too many"));
+	assert_true(rpc_auth_check(a, basic("alice:secret pass"), user, sizeof(user)));
+	assert_string_equal(user, "alice");
+	assert_true(rpc_auth_check(a, basic("bob:pw"), user, sizeof(user)));
+	assert_string_equal(user, "bob");
+}
+
 static void test_rpcauth_malformed(void **state)
 {
 	struct rpc_auth *a = *state;
@@ -288,6 +306,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_password_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rpcauth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rpcauth_table_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rpcauth_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_table, setup, teardown),

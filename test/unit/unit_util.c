@@ -150,6 +150,26 @@ void unit_assert_json(const json_t *j, const char *expected)
 	free(s);
 }
 
+json_t *unit_load_vectors(const char *name)
+{
+	char path[4096];
+	const char *dir = getenv("TEST_VECTORS_DIR");
+	const char *top = getenv("top_srcdir");
+	json_error_t err;
+
+	if (dir && *dir)
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+	else if (top && *top)
+		snprintf(path, sizeof(path), "%s/test/vectors/%s", top, name);
+	else
+		snprintf(path, sizeof(path), "test/vectors/%s", name);
+	json_t *j = json_load_file(path, 0, &err);
+	if (!j)
+		fail_msg("cannot load %s: %s (line %d; set TEST_VECTORS_DIR or top_srcdir)", path,
+			 err.text, err.line);
+	return j;
+}
+
 void unit_assert_keys(const json_t *obj, const char *expected)
 {
 	char keys[1024] = "";

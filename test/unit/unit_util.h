@@ -69,6 +69,11 @@ const char *unit_json_str(const json_t *obj, const char *key);
 /* The integer member key of obj; fails the test if there is none. */
 json_int_t unit_json_num(const json_t *obj, const char *key);
 
+/* Load the JSON vector file name from $TEST_VECTORS_DIR, else $top_srcdir/test/vectors, else
+ * test/vectors under the current directory. Fails the test if it cannot be read or parsed.
+ * Returns a new reference. */
+json_t *unit_load_vectors(const char *name);
+
 /* ---- unit_rpc.c ------------------------------------------------------------------------- */
 
 /* Set what every RPC test node has: regtest parameters, started now (monotonic clock), no lock
