@@ -57,6 +57,7 @@ BASE_SCRIPTS = [
     "rpc_misc.py",
     "rpc_auth.py",
     "rpc_bind.py",
+    "rpc_limits.py",
     "feature_startstop.py",
     "feature_daemon.py",
     "feature_nodekey.py",
