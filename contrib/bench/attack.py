@@ -132,9 +132,14 @@ def hostile_worker(kind, port, source, start_at, window, results):
     results.put((kind, source, conns))
 
 
-def hostile_process(port, sources, start_at, window, out):
-    """Child process: one thread per hostile address; puts the list of results on out."""
+def hostile_process(port, sources, start_at, window, out, niceness):
+    """Child process: one thread per hostile address; puts the list of results on out.
+    With niceness > 0 it runs at that nice level: on a 2-core machine the attackers' own CPU
+    use would otherwise be measured as the target's weakness (real attackers bring their own
+    machines)."""
     import queue
+    if niceness > 0:
+        os.nice(niceness)
     results = queue.Queue()
     threads = []
     for i, source in enumerate(sources):
@@ -263,7 +268,7 @@ class Bench:
         start_at = time.monotonic() + 1.0
         proc = multiprocessing.Process(target=hostile_process,
                                        args=(self.target.p2p_port, sources, start_at, a.window,
-                                             out))
+                                             out, a.hostile_nice))
         proc.start()
         while time.monotonic() < start_at:
             time.sleep(0.001)
@@ -315,6 +320,7 @@ class Bench:
                  if s_calm.get("median_ms") and s_under.get("median_ms") else None)
         res = {
             "honest": a.honest, "hostile": a.hostile, "window_s": a.window,
+            "hostile_nice": a.hostile_nice,
             "hostile_first_connection_s": {
                 "max": round(max(first_life), 3) if first_life else None,
                 "median": round(statistics.median(first_life), 3) if first_life else None,
@@ -361,6 +367,8 @@ def main():
     p.add_argument("--hostile", type=int, default=20)
     p.add_argument("--samples", type=int, default=40)
     p.add_argument("--window", type=float, default=10.0)
+    p.add_argument("--hostile-nice", type=int, default=0,
+                   help="run the hostile peers' process at this nice level (0: as the nodes)")
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--nocleanup", action="store_true")
     args = p.parse_args()
