@@ -32,6 +32,7 @@ BASE_SCRIPTS = [
     "p2p_addr_relay.py",
     "feature_messages.py",
     "tool_testnet.py",
+    "tool_propagation.py",
     "p2p_invalid_messages.py",
     "p2p_misbehaviour.py",
     "p2p_compression.py",
