@@ -267,17 +267,28 @@ static void entry_delete(struct addrman *am, uint32_t id)
 	am->free_head = id;
 }
 
+/* now - t without overflow: a time read from the database can be anything (a negative or
+ * far-future value saturates instead of wrapping). */
+static int64_t age(int64_t now, int64_t t)
+{
+	if (t < 0 && now > INT64_MAX + t)
+		return INT64_MAX;
+	if (t > 0 && now < INT64_MIN + t)
+		return INT64_MIN;
+	return now - t;
+}
+
 static bool is_terrible(const struct entry *e, int64_t now)
 {
-	if (e->last_try && now - e->last_try <= ADDRMAN_RECENT_TRY)
+	if (e->last_try && age(now, e->last_try) <= ADDRMAN_RECENT_TRY)
 		return false; /* just tried: give the attempt its chance */
 	if ((int64_t)e->addr.time > now + ADDRMAN_FUTURE_SLACK)
 		return true;
-	if (now - (int64_t)e->addr.time > ADDRMAN_HORIZON)
+	if (age(now, (int64_t)e->addr.time) > ADDRMAN_HORIZON)
 		return true;
 	if (e->last_success == 0 && e->attempts >= ADDRMAN_RETRIES)
 		return true;
-	if (now - e->last_success > ADDRMAN_MIN_FAIL && e->attempts >= ADDRMAN_MAX_FAILURES)
+	if (age(now, e->last_success) > ADDRMAN_MIN_FAIL && e->attempts >= ADDRMAN_MAX_FAILURES)
 		return true;
 	return false;
 }
@@ -285,7 +296,7 @@ static bool is_terrible(const struct entry *e, int64_t now)
 static double select_chance(const struct entry *e, int64_t now)
 {
 	double chance = 1.0;
-	if (now - e->last_try < SELECT_RECENT_TRY)
+	if (age(now, e->last_try) < SELECT_RECENT_TRY)
 		chance *= SELECT_RECENT_FACTOR;
 	for (uint32_t i = 0; i < e->attempts && i < SELECT_FAIL_CAP; i++)
 		chance *= SELECT_FAIL_FACTOR;
@@ -698,7 +709,7 @@ static bool resolve_one(struct addrman *am, uint32_t id, int64_t now)
 		make_tried(am, id);
 		return true;
 	}
-	if (now - e->last_success > ADDRMAN_TEST_WINDOW) {
+	if (age(now, e->last_success) > ADDRMAN_TEST_WINDOW) {
 		make_tried(am, id); /* nobody tested the old one in time */
 		return true;
 	}
