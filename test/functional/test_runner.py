@@ -168,6 +168,7 @@ def main():
         extra.append("--timeout-factor=%g" % args.timeout_factor)
         timeout = int(timeout * args.timeout_factor)
 
+    os.makedirs(args.tmpdirprefix, exist_ok=True)
     tmproot = tempfile.mkdtemp(prefix="p2pd_test_runner_", dir=args.tmpdirprefix)
     print("Running %d tests with -j%d, builddir %s, tmpdir %s" %
           (len(scripts), args.jobs, args.builddir, tmproot), flush=True)
