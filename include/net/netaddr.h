@@ -36,6 +36,9 @@ const char *netaddr_network_name(const struct netaddr *a);
 /* The address's network group as a number: IPv4 /16 (and IPv4-mapped), IPv6 /32, tagged by
  * family so groups of different families never compare equal. */
 uint64_t netaddr_group(const struct netaddr *a);
+/* The IP as 16 bytes: IPv6 as is, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d). Returns false for
+ * an unset address. */
+bool netaddr_ip16(const struct netaddr *a, uint8_t out[16]);
 /* Build from a sockaddr. */
 void netaddr_from_sockaddr(struct netaddr *out, const struct sockaddr *sa, socklen_t len);
 

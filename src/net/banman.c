@@ -157,24 +157,6 @@ bool subnet_is_single(const struct subnet *s)
 }
 
 /* addr's IP as 16 bytes (IPv4 mapped). Returns false for an unset or non-IP address. */
-static bool addr_bytes(const struct netaddr *a, uint8_t out[16])
-{
-	if (a->len == 0)
-		return false;
-	if (a->ss.ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->ss;
-		memcpy(out, mapped_prefix, sizeof(mapped_prefix));
-		memcpy(out + 12, &sin->sin_addr, 4);
-		return true;
-	}
-	if (a->ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->ss;
-		memcpy(out, &sin6->sin6_addr, 16);
-		return true;
-	}
-	return false;
-}
-
 /* Whether the 16-byte address ip lies in s. */
 static bool contains_bytes(const struct subnet *s, const uint8_t ip[16])
 {
@@ -187,7 +169,7 @@ static bool contains_bytes(const struct subnet *s, const uint8_t ip[16])
 bool subnet_contains(const struct subnet *s, const struct netaddr *addr)
 {
 	uint8_t ip[16];
-	return addr_bytes(addr, ip) && contains_bytes(s, ip);
+	return netaddr_ip16(addr, ip) && contains_bytes(s, ip);
 }
 
 /* ---- the ban list ------------------------------------------------------------------------ */
@@ -512,7 +494,7 @@ enum banman_result banman_clear(struct banman *bm)
 bool banman_is_banned(const struct banman *bm, const struct netaddr *addr)
 {
 	uint8_t ip[16];
-	return addr_bytes(addr, ip) && banned_bytes(bm, ip, clock_now(bm->clock));
+	return netaddr_ip16(addr, ip) && banned_bytes(bm, ip, clock_now(bm->clock));
 }
 
 size_t banman_sweep(struct banman *bm)
@@ -562,14 +544,14 @@ int banman_list(const struct banman *bm, banman_list_fn fn, void *ctx)
 void banman_discourage(struct banman *bm, const struct netaddr *addr)
 {
 	uint8_t ip[16];
-	if (addr_bytes(addr, ip))
+	if (netaddr_ip16(addr, ip))
 		rolling_bloom_insert(bm->discouraged, ip, sizeof(ip));
 }
 
 bool banman_is_discouraged(const struct banman *bm, const struct netaddr *addr)
 {
 	uint8_t ip[16];
-	return addr_bytes(addr, ip) && rolling_bloom_contains(bm->discouraged, ip, sizeof(ip));
+	return netaddr_ip16(addr, ip) && rolling_bloom_contains(bm->discouraged, ip, sizeof(ip));
 }
 
 void banman_clear_discouraged(struct banman *bm)

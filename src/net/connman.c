@@ -33,6 +33,7 @@
 #include "connman_impl.h"
 #include "net/banman.h"
 #include "net/eviction.h"
+#include "net/reconnectgate.h"
 #include "net/reputation.h"
 #include "net/scoring.h"
 #include "net/transport.h"
@@ -475,6 +476,14 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
+	uint8_t ip[16];
+	if (discouraged && netaddr_ip16(&from, ip) &&
+	    !reconnect_gate_admit(cm->reconnect_gate, ip, clock_mono_us())) {
+		log_debug(LOG_NET, "refusing connection from discouraged %s: reconnecting too often",
+			  addr);
+		evutil_closesocket(fd);
+		return;
+	}
 	if (full && !make_room(cm)) {
 		log_debug(LOG_NET, "refusing connection from %s: %zu inbound slots full", addr,
 			  cm->max_inbound);
@@ -715,7 +724,9 @@ struct connman *connman_new(const struct connman_config *cfg, char *err, size_t 
 	random_bytes(cm->relay_key, sizeof(cm->relay_key));
 	cm->tick = event_new(cfg->base, -1, EV_PERSIST, tick_cb, cm);
 	cm->reaper = event_new(cfg->base, -1, 0, reap_cb, cm);
-	if (!cm->tick || !cm->reaper) {
+	cm->reconnect_gate = reconnect_gate_new(RECONNECT_GATE_SLOTS, RECONNECT_GATE_PER_SECOND,
+						RECONNECT_GATE_BURST);
+	if (!cm->tick || !cm->reaper || !cm->reconnect_gate) {
 		snprintf(err, errlen, "out of memory");
 		connman_free(cm);
 		return NULL;
@@ -772,6 +783,7 @@ void connman_free(struct connman *cm)
 		event_free(cm->tick);
 	if (cm->reaper)
 		event_free(cm->reaper);
+	reconnect_gate_free(cm->reconnect_gate);
 	free(cm->getaddr_cache);
 	free(cm);
 }

@@ -9,6 +9,8 @@
 #include "net/connman.h"
 #include "net/transport.h"
 
+struct reconnect_gate;
+
 struct evconnlistener;
 struct evdns_getaddrinfo_request;
 struct wire_addr;
@@ -75,6 +77,7 @@ struct connman {
 	struct peer_addr anchors[CONNMAN_MAX_ANCHORS];
 	size_t nanchors;
 	uint8_t group_key[16]; /* secret SipHash key for eviction's keyed network groups */
+	struct reconnect_gate *reconnect_gate; /* discouraged addresses' reconnections */
 };
 
 /* Open an outbound connection to "host[:port]". Returns the new peer, or NULL (logged). */

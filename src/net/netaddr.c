@@ -181,3 +181,22 @@ uint64_t netaddr_group(const struct netaddr *a)
 	}
 	return 0;
 }
+
+bool netaddr_ip16(const struct netaddr *a, uint8_t out[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (a->len == 0)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->ss;
+		memcpy(out, mapped, sizeof(mapped));
+		memcpy(out + 12, &sin->sin_addr, 4);
+		return true;
+	}
+	if (a->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->ss;
+		memcpy(out, &sin6->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}

@@ -9,7 +9,9 @@
 - a peer that reached the threshold is disconnected; reconnecting from the same address it
   starts with its remembered points (misbehaviour > 0 at once, about 100) and is discouraged,
   and a single 10-point offence now disconnects it (a fresh peer needs 10 of them);
-  `remembered` carries its remembered good score.
+  `remembered` carries its remembered good score. Reconnecting at once, a discouraged address
+  gets 3 connections; the next is closed at accept (the reconnection gate), while other
+  addresses still connect.
 - a peer that left with 50 points (one malformed message) comes back with about 50, not
   discouraged, and on probation: of 150 ids it announces, one is requested at a time.
 - getpeerscores lists the remembered addresses (bad, good, updated); the table survives a
@@ -18,6 +20,7 @@
 """
 
 import os
+import socket
 import struct
 import time
 
@@ -53,6 +56,16 @@ class ReputationTest(P2PDTestFramework):
 
     def bad_checksum(self, p2p):
         p2p.send_raw(encode_frame_raw(b"ping", struct.pack("<Q", 9), checksum_override=b"\0" * 4))
+
+    def expect_closed_at_accept(self, source):
+        """A TCP connection from source is closed by the node before it sends anything."""
+        node = self.nodes[0]
+        s = socket.create_connection(("127.0.0.1", node.p2p_port), timeout=10,
+                                     source_address=(source, 0))
+        try:
+            assert_equal(s.recv(1), b"")
+        finally:
+            s.close()
 
     def run_test(self):
         node = self.nodes[0]
@@ -141,6 +154,21 @@ class ReputationTest(P2PDTestFramework):
         self.log("... and one 10-point offence disconnects it again")
         self.bad_checksum(o)
         o.wait_for_disconnect(timeout=10)
+
+        self.log("a discouraged address reconnecting at once: 3 connections, then closed at "
+                 "accept (one per 10 s); other addresses are not affected")
+        for _ in range(2):  # the reconnection above was the first
+            wait_until(lambda: node.peer_of(o) is None, timeout=10)
+            o, e = self.peer(OFFENDER)
+            assert_equal(e["discouraged"], True)
+            o.peer_disconnect()
+        wait_until(lambda: node.peer_of(o) is None, timeout=10)
+        with node.assert_debug_log(["refusing connection from discouraged %s:" % OFFENDER,
+                                    "reconnecting too often"], timeout=10):
+            self.expect_closed_at_accept(OFFENDER)
+        other, _ = self.peer("127.6.9.2")
+        other.sync_with_ping()
+        other.peer_disconnect()
 
         self.log("a peer that left with 50 points comes back with them, not discouraged")
         h, _ = self.peer(HALF)
