@@ -303,6 +303,7 @@ class Bench:
                     "max_ms": ms(ok[-1])}
 
         first_life, reconn_life, per_kind, never_gone = [], [], {}, []
+        reconn_handshaken = 0
         for kind, source, conns in hostile:
             if not conns:
                 continue
@@ -313,6 +314,7 @@ class Bench:
                 first_life.append(gone - t0)
                 per_kind.setdefault(kind, []).append(gone - t0)
             for t0, gone, hs in conns[1:]:
+                reconn_handshaken += bool(hs)
                 if gone is not None:
                     reconn_life.append(gone - t0)
         s_calm, s_under = summary(calm), summary(under)
@@ -329,6 +331,8 @@ class Bench:
             },
             "hostile_reconnections": {
                 "count": len(reconn_life),
+                # the rest were closed at accept (the reconnection gate, doc/scoring.md)
+                "handshaken": reconn_handshaken,
                 "median_s": round(statistics.median(reconn_life), 4) if reconn_life else None,
                 "max_s": round(max(reconn_life), 4) if reconn_life else None,
             },

@@ -33,6 +33,7 @@ BASE_SCRIPTS = [
     "feature_messages.py",
     "tool_testnet.py",
     "tool_propagation.py",
+    "tool_attack.py",
     "p2p_invalid_messages.py",
     "p2p_misbehaviour.py",
     "p2p_compression.py",
