@@ -10,9 +10,11 @@
  * ingest time runs from the first inv to the moment the observer has seen all N ids. It prints
  * a table and one JSON line for doc/benchmarks.md. A standalone program, never run by make check.
  *
- * Usage: bench_ingest [-n=N] [-threads=T[,T...]] [-timeout=SECS] [-refill] [-v] [-p2pd=PATH]
+ * Usage: bench_ingest [-n=N] [-threads=T[,T...]] [-timeout=SECS] [-refill] [-peer-nice=N] [-v]
+ *                     [-p2pd=PATH]
  * (p2pd defaults to ../../src/p2pd next to this program, as in a build directory; -refill is a
- * diagnostic mode, see refill()) */
+ * diagnostic mode, see refill(); -peer-nice runs the flooder and observer at that nice level,
+ * see peer_thread_main()) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -824,8 +829,44 @@ static int run_loop(struct run *r, int64_t deadline)
 
 /* Start a node with threads verification threads, flood it, stop it. Returns 0 (res filled;
  * res->timed_out when the deadline passed) or -1 on an error. */
+/* -peer-nice: the flooder and observer run on a thread of their own at this nice level. On a
+ * 2-core machine the flooding peer otherwise takes the node's cores at the same priority as
+ * the node's own threads, though a real peer brings its own machine. Nice is per thread on
+ * Linux, so the main thread (which starts each node) stays at its level and every node starts
+ * with the benchmark's own priority. */
+struct peer_thread {
+	struct run *r;
+	int64_t deadline_us;
+	int nice;
+	int ret;
+};
+
+static void *peer_thread_main(void *arg)
+{
+	struct peer_thread *pt = arg;
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), pt->nice) != 0)
+		fprintf(stderr, "warning: cannot set the peers' nice level to %d: %s\n", pt->nice,
+			strerror(errno));
+	pt->ret = run_loop(pt->r, pt->deadline_us);
+	return NULL;
+}
+
+static int run_loop_at(struct run *r, int64_t deadline_us, int nice)
+{
+	if (nice == 0)
+		return run_loop(r, deadline_us);
+	struct peer_thread pt = {.r = r, .deadline_us = deadline_us, .nice = nice, .ret = -1};
+	pthread_t t;
+	if (pthread_create(&t, NULL, peer_thread_main, &pt) != 0) {
+		fprintf(stderr, "cannot start the peers' thread\n");
+		return -1;
+	}
+	pthread_join(t, NULL);
+	return pt.ret;
+}
+
 static int run_node(const struct corpus *c, const char *p2pd, int threads, int64_t timeout_s,
-		    bool refill, bool verbose, struct run_result *res)
+		    bool refill, bool verbose, int peer_nice, struct run_result *res)
 {
 	struct node_proc np;
 	struct run r;
@@ -847,7 +888,7 @@ static int run_node(const struct corpus *c, const char *p2pd, int threads, int64
 	if (ret == 0)
 		ret = conn_open(&r.obs, "observer", true, &np);
 	if (ret == 0)
-		ret = run_loop(&r, clock_mono_us() + timeout_s * 1000000);
+		ret = run_loop_at(&r, clock_mono_us() + timeout_s * 1000000, peer_nice);
 	res->threads = threads;
 	res->timed_out = ret == 1;
 	res->seen = r.nseen;
@@ -876,6 +917,7 @@ struct options {
 	int nruns;
 	int64_t timeout_s;
 	bool refill, verbose;
+	int peer_nice;
 	char p2pd[PATH_MAX];
 };
 
@@ -922,6 +964,11 @@ static int parse_options(struct options *o, int argc, char **argv)
 			o->verbose = true;
 		} else if (strcmp(a, "-refill") == 0) {
 			o->refill = true;
+		} else if (strncmp(a, "-peer-nice=", 11) == 0) {
+			long v = strtol(a + 11, NULL, 10);
+			if (v < 0 || v > 19)
+				return -1;
+			o->peer_nice = (int)v;
 		} else if (strncmp(a, "-p2pd=", 6) == 0) {
 			snprintf(o->p2pd, sizeof(o->p2pd), "%s", a + 6);
 		} else {
@@ -945,8 +992,8 @@ static void print_results(const struct options *o, const struct run_result *rs, 
 		       r->timed_out ? "  TIMED OUT" : "");
 	}
 	printf("{\"bench\":\"ingest\",\"messages\":%zu,\"timeout_s\":%lld,\"refill\":%s,"
-	       "\"runs\":[",
-	       o->n, (long long)o->timeout_s, o->refill ? "true" : "false");
+	       "\"peer_nice\":%d,\"runs\":[",
+	       o->n, (long long)o->timeout_s, o->refill ? "true" : "false", o->peer_nice);
 	for (int i = 0; i < nr; i++) {
 		const struct run_result *r = &rs[i];
 		printf("%s{\"verifythreads\":%d,\"accepted\":%zu,\"seconds\":%.3f,"
@@ -971,7 +1018,7 @@ int main(int argc, char **argv)
 	if (parse_options(&o, argc, argv) != 0) {
 		fprintf(stderr,
 			"usage: %s [-n=N] [-threads=T[,T...]] [-timeout=SECS] [-refill] "
-			"[-v] [-p2pd=PATH]\n",
+			"[-peer-nice=0..19] [-v] [-p2pd=PATH]\n",
 			argv[0]);
 		return 2;
 	}
@@ -1003,8 +1050,8 @@ int main(int argc, char **argv)
 		}
 		printf("raw verify: %.0f/s; p2pd -verifythreads=%d ...\n", raw, o.threads[i]);
 		fflush(stdout);
-		if (run_node(&c, o.p2pd, o.threads[i], o.timeout_s, o.refill, o.verbose, &rs[nr]) !=
-		    0) {
+		if (run_node(&c, o.p2pd, o.threads[i], o.timeout_s, o.refill, o.verbose,
+			     o.peer_nice, &rs[nr]) != 0) {
 			status = 1;
 			break;
 		}
