@@ -1,5 +1,5 @@
 /* Reconnection gate: how often one IP address may open an inbound connection while it is
- * discouraged (doc/scoring.md, "Returning offenders").
+ * discouraged (doc/scoring.md, "Misbehaviour").
  *
  * A discouraged address still gets spare inbound slots, but every connection it opens costs the
  * node a handshake, a database read of its reputation and whatever it sends before its first
