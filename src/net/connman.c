@@ -479,8 +479,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	uint8_t ip[16];
 	if (discouraged && netaddr_ip16(&from, ip) &&
 	    !reconnect_gate_admit(cm->reconnect_gate, ip, clock_mono_us())) {
-		log_debug(LOG_NET, "refusing connection from discouraged %s: reconnecting too often",
-			  addr);
+		log_debug(LOG_NET,
+			  "refusing connection from discouraged %s: reconnecting too often", addr);
 		evutil_closesocket(fd);
 		return;
 	}
