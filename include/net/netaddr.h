@@ -29,6 +29,10 @@ void netaddr_format(const struct netaddr *a, char *out, size_t outlen);
 void netaddr_format_ip(const struct netaddr *a, char *out, size_t outlen);
 uint16_t netaddr_port(const struct netaddr *a);
 bool netaddr_is_loopback(const struct netaddr *a);
+/* 127.0.0.1 or ::1 (IPv4-mapped too): the address every process on this host connects from by
+ * default, so a penalty attached to it would fall on every local peer (doc/scoring.md). Other
+ * 127/8 addresses are taken only by choice (tests bind them to act as distinct peers). */
+bool netaddr_is_shared_loopback(const struct netaddr *a);
 /* Same IP (IPv4-mapped and IPv4 compare equal), ignoring the port. */
 bool netaddr_same_ip(const struct netaddr *a, const struct netaddr *b);
 /* "ipv4" or "ipv6" (IPv4-mapped counts as ipv4). */

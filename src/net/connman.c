@@ -62,6 +62,8 @@ static void recall(struct connman *cm, struct peer *p)
 		return;
 	double bad, good;
 	reputation_get(cm->cfg.reputation, &p->addr, &bad, &good);
+	if (netaddr_is_shared_loopback(&p->addr))
+		bad = 0; /* never held against it (remember()), also if an older version did */
 	p->remembered_bad = bad;
 	p->remembered_good = good;
 	p->misbehaviour = bad;
@@ -79,8 +81,10 @@ static void remember(struct connman *cm, struct peer *p)
 	double good = b.uptime + b.first_deliveries + b.answers;
 	/* Good behaviour adds to what was remembered; the bad points already started from it. */
 	/* A noban peer's points are not held against its address: it is trusted, and another
-	 * connection from that address may not be. */
-	reputation_put(cm->cfg.reputation, &p->addr, p->noban ? 0 : -b.misbehaviour,
+	 * connection from that address may not be. Nor are the points of a peer at 127.0.0.1 or
+	 * ::1, which every local process shares (a local testnet's nodes all connect from it). */
+	bool forgive = p->noban || netaddr_is_shared_loopback(&p->addr);
+	reputation_put(cm->cfg.reputation, &p->addr, forgive ? 0 : -b.misbehaviour,
 		       p->remembered_good + good);
 }
 

@@ -147,6 +147,16 @@ bool netaddr_is_loopback(const struct netaddr *a)
 	return false;
 }
 
+bool netaddr_is_shared_loopback(const struct netaddr *a)
+{
+	struct in_addr v4;
+	if (as_ipv4(a, &v4) == 0)
+		return ntohl(v4.s_addr) == INADDR_LOOPBACK;
+	if (a->ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+	return false;
+}
+
 bool netaddr_same_ip(const struct netaddr *a, const struct netaddr *b)
 {
 	struct in_addr x, y;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "connman_impl.h"
+#include "net/netaddr.h"
 #include "net/peer.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -65,7 +66,12 @@ void peer_misbehaving(struct peer *p, enum offence o, const char *detail)
 			 p->id, table[o].name);
 		return;
 	}
-	connman_discourage(p->cm, p);
+	if (netaddr_is_shared_loopback(&p->addr))
+		log_info("peer=%" PRIu64 " reached the misbehaviour threshold (%s): disconnected, "
+			 "but its address is not discouraged (every local process shares it)",
+			 p->id, table[o].name);
+	else
+		connman_discourage(p->cm, p);
 	char why[96];
 	snprintf(why, sizeof(why), "misbehaviour threshold reached (%s)", table[o].name);
 	peer_disconnect(p, why);

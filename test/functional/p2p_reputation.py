@@ -17,6 +17,8 @@
 - getpeerscores lists the remembered addresses (bad, good, updated); the table survives a
   restart, and after it the offender again starts with its remembered points (while
   discouragement, kept in memory only, is gone).
+- a peer at 127.0.0.1 (the address every local process shares) is disconnected at the threshold
+  but its address is neither discouraged nor remembered as bad, and reconnects freely.
 """
 
 import os
@@ -24,7 +26,8 @@ import socket
 import struct
 import time
 
-from test_framework.messages import encode_frame_raw, make_message, msg_raw, random_seckey
+from test_framework.messages import (MAGIC, encode_frame, encode_frame_raw, make_message, msg_ping,
+                                     msg_raw, random_seckey)
 from test_framework.scoring import scoring_doc
 from test_framework.test_framework import P2PDTestFramework
 from test_framework.util import assert_equal, assert_greater_than, wait_until
@@ -202,6 +205,21 @@ class ReputationTest(P2PDTestFramework):
         o, e = self.peer(OFFENDER)
         assert_greater_than(e["misbehaviour"], 95)
         assert_equal(e["discouraged"], False)  # discouragement is not persisted
+        o.peer_disconnect()
+
+        self.log("127.0.0.1, which every local process shares: disconnected at the threshold, "
+                 "but neither discouraged nor remembered")
+        with node.assert_debug_log(["but its address is not discouraged"], timeout=10):
+            lo, e = self.peer("127.0.0.1")
+            lo.send_raw(encode_frame(msg_ping(1), magic=MAGIC["main"]))  # bad-frame: 100
+            lo.wait_for_disconnect(timeout=10)
+        wait_until(lambda: node.peer_of(lo) is None, timeout=10)
+        assert_equal(self.scores()["127.0.0.1"]["bad"], 0)
+        for _ in range(4):  # the reconnection gate does not apply either
+            lo, e = self.peer("127.0.0.1")
+            assert_equal((e["discouraged"], e["misbehaviour"]), (False, 0))
+            lo.peer_disconnect()
+            wait_until(lambda: node.peer_of(lo) is None, timeout=10)
 
 
 if __name__ == "__main__":

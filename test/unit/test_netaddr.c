@@ -83,13 +83,31 @@ static void test_classify(void **state)
 	assert_int_equal(netaddr_port(&b), 2);
 }
 
+static void test_shared_loopback(void **state)
+{
+	(void)state;
+	static const char *const shared[] = {"127.0.0.1:8", "::ffff:127.0.0.1", "[::1]:5"};
+	static const char *const not_shared[] = {"127.0.0.2", "127.6.0.1:3", "127.0.1.1",
+						 "10.0.0.1",  "::2",         "::ffff:127.0.0.5"};
+	struct netaddr a;
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		assert_int_equal(netaddr_parse(&a, shared[i], 1), 0);
+		assert_true(netaddr_is_shared_loopback(&a));
+	}
+	for (size_t i = 0; i < sizeof(not_shared) / sizeof(not_shared[0]); i++) {
+		assert_int_equal(netaddr_parse(&a, not_shared[i], 1), 0);
+		assert_false(netaddr_is_shared_loopback(&a));
+	}
+	memset(&a, 0, sizeof(a));
+	assert_false(netaddr_is_shared_loopback(&a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_format),
-		cmocka_unit_test(test_parse_rejects),
-		cmocka_unit_test(test_split_host_port),
-		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_parse_format),    cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_split_host_port), cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_shared_loopback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
