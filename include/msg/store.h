@@ -30,12 +30,20 @@ void msgstore_free(struct msgstore *s);
  * Returns 1 stored, 0 already present (nothing written), -1 database error. */
 int msgstore_put(struct msgstore *s, const struct sigmsg *m, const uint8_t id[32],
 		 int64_t received_at, bool sync);
+/* Flags of msgstore_put_many. */
+#define MSGSTORE_SYNC 1u /* durable before returning */
+/* The caller knows that none of the ids is stored (the event loop's relay checked each one
+ * when its body arrived and has tracked it since): the per-id lookup is skipped. Duplicates
+ * within the call are still caught. A caller that is wrong about it makes the totals count a
+ * message twice; nothing else. */
+#define MSGSTORE_KNOWN_NEW 2u
+
 /* Store n messages in one database batch (a burst of verified messages: one write instead of
  * n). result[i] is 1 stored, 0 already present (or earlier in this call), -1 refused (bad
  * topic or time, encoding failure). Returns the number stored, or -1 on a database error
- * (then nothing was written and every result is -1 or 0). */
+ * (then nothing was written and every result is -1 or 0). flags: MSGSTORE_*. */
 int msgstore_put_many(struct msgstore *s, const struct sigmsg *const *msgs,
-		      const uint8_t (*ids)[32], size_t n, int64_t received_at, bool sync,
+		      const uint8_t (*ids)[32], size_t n, int64_t received_at, unsigned flags,
 		      int *result);
 /* Whether a message with this id is stored. */
 bool msgstore_has(struct msgstore *s, const uint8_t id[32]);

@@ -96,6 +96,10 @@ struct vjob {
 	struct gossip *g;
 	uint64_t peer_id;
 	uint8_t id[32];
+	/* Stored meanwhile by another path (publish, sendrawmessage): not stored again. Until
+	 * then the id is known not to be stored: on_msg checked, and every other store of an id
+	 * in g->verifying sets this. */
+	bool stored_elsewhere;
 	struct sigmsg m;
 };
 
@@ -683,13 +687,22 @@ static void flush_accepted(void *ctx)
 	const struct sigmsg *msgs[ACCEPT_BATCH_MAX];
 	uint8_t ids[ACCEPT_BATCH_MAX][32];
 	int result[ACCEPT_BATCH_MAX];
+	size_t k = 0; /* msgs[k] is g->accepted[pos[k]] */
+	size_t pos[ACCEPT_BATCH_MAX];
 	for (size_t i = 0; i < n; i++) {
-		msgs[i] = &g->accepted[i]->m;
-		memcpy(ids[i], g->accepted[i]->id, 32);
+		result[i] = 0;
+		if (g->accepted[i]->stored_elsewhere)
+			continue;
+		msgs[k] = &g->accepted[i]->m;
+		memcpy(ids[k], g->accepted[i]->id, 32);
+		pos[k++] = i;
 	}
-	if (msgstore_put_many(g->cfg.store, msgs, (const uint8_t(*)[32])ids, n, now_secs(g), false,
-			      result) < 0)
-		log_error("cannot store %zu messages: database error", n);
+	int part[ACCEPT_BATCH_MAX];
+	if (k > 0 && msgstore_put_many(g->cfg.store, msgs, (const uint8_t(*)[32])ids, k,
+				       now_secs(g), MSGSTORE_KNOWN_NEW, part) < 0)
+		log_error("cannot store %zu messages: database error", k);
+	for (size_t i = 0; i < k; i++)
+		result[pos[i]] = part[i];
 	bool any = false;
 	for (size_t i = 0; i < n; i++) {
 		struct vjob *j = g->accepted[i];
@@ -799,6 +812,7 @@ static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, s
 	}
 	j->g = g;
 	j->peer_id = gp->peer->id;
+	j->stored_elsewhere = false;
 	memcpy(j->id, id, 32);
 	j->m = m;
 	if (idmap_put(g->verifying, id, j) != 0 ||
@@ -1200,6 +1214,9 @@ enum msg_verdict gossip_submit_local(struct gossip *g, const struct sigmsg *m, c
 		*db_error = true;
 	else if (r == 0)
 		*already = true;
+	struct vjob *vj = r == 1 ? idmap_get(g->verifying, id) : NULL;
+	if (vj)
+		vj->stored_elsewhere = true; /* a peer's copy is being verified: not stored again */
 	struct fetch *f = idmap_get(g->tracked, id);
 	if (f)
 		fetch_forget(g, f);

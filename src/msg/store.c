@@ -312,7 +312,7 @@ void msgstore_free(struct msgstore *s)
 }
 
 int msgstore_put_many(struct msgstore *s, const struct sigmsg *const *msgs,
-		      const uint8_t (*ids)[32], size_t n, int64_t received_at, bool sync,
+		      const uint8_t (*ids)[32], size_t n, int64_t received_at, unsigned flags,
 		      int *result)
 {
 	struct db_batch *b = db_batch_new();
@@ -337,7 +337,10 @@ int msgstore_put_many(struct msgstore *s, const struct sigmsg *const *msgs,
 		msg_key(key, ids[i]);
 		uint8_t *old = NULL;
 		size_t oldlen = 0;
-		int r = dup ? 1 : db_get(s->db, key, sizeof(key), &old, &oldlen);
+		int r = dup ? 1
+			: (flags & MSGSTORE_KNOWN_NEW)
+				? 0
+				: db_get(s->db, key, sizeof(key), &old, &oldlen);
 		free(old);
 		if (r < 0) {
 			db_batch_free(b);
@@ -372,7 +375,7 @@ int msgstore_put_many(struct msgstore *s, const struct sigmsg *const *msgs,
 	int r = 0;
 	if (stored > 0) {
 		stage_totals(b, &t);
-		r = db_batch_write(s->db, b, sync);
+		r = db_batch_write(s->db, b, (flags & MSGSTORE_SYNC) != 0);
 	}
 	db_batch_free(b);
 	if (r != 0) {
@@ -396,7 +399,8 @@ int msgstore_put(struct msgstore *s, const struct sigmsg *m, const uint8_t id[32
 {
 	int result;
 	const struct sigmsg *const msgs[1] = {m};
-	if (msgstore_put_many(s, msgs, (const uint8_t(*)[32])id, 1, received_at, sync, &result) < 0)
+	if (msgstore_put_many(s, msgs, (const uint8_t(*)[32])id, 1, received_at,
+			      sync ? MSGSTORE_SYNC : 0, &result) < 0)
 		return -1;
 	return result;
 }

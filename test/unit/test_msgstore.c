@@ -230,6 +230,39 @@ static void test_duplicate_put(void **state)
 	sigmsg_clear(&m);
 }
 
+static void test_put_many_known_new(void **state)
+{
+	struct env *e = *state;
+	struct sigmsg m[2];
+	uint8_t ids[3][32];
+	make_msg(&m[0], ids[0], "chat", 1000, 1, "one", NULL, NULL);
+	make_msg(&m[1], ids[1], "chat", 1001, 1, "two", NULL, NULL);
+	memcpy(ids[2], ids[0], 32);
+	const struct sigmsg *msgs[3] = {&m[0], &m[1], &m[0]};
+	int result[3];
+	/* new ids, one of them twice in the call: the repeat is still caught */
+	assert_int_equal(msgstore_put_many(e->s, msgs, (const uint8_t(*)[32])ids, 3, 5,
+					   MSGSTORE_KNOWN_NEW, result),
+			 2);
+	assert_int_equal(result[0], 1);
+	assert_int_equal(result[1], 1);
+	assert_int_equal(result[2], 0);
+	struct msgstore_stats st;
+	assert_int_equal(msgstore_stats(e->s, &st), 0);
+	assert_int_equal(st.count, 2);
+	assert_true(msgstore_has(e->s, ids[0]) && msgstore_has(e->s, ids[1]));
+	/* without the flag a stored id is found and not written again */
+	assert_int_equal(msgstore_put_many(e->s, msgs, (const uint8_t(*)[32])ids, 2, 6,
+					   MSGSTORE_SYNC, result),
+			 0);
+	assert_int_equal(result[0], 0);
+	assert_int_equal(result[1], 0);
+	assert_int_equal(msgstore_stats(e->s, &st), 0);
+	assert_int_equal(st.count, 2);
+	sigmsg_clear(&m[0]);
+	sigmsg_clear(&m[1]);
+}
+
 /* The data set of the listing tests:
  *   i  topic     time  author  refs
  *   0  chat      100   1       -
@@ -764,6 +797,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_put_get_has, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_many_known_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_by_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_by_topic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_by_author, setup, teardown),
