@@ -584,7 +584,12 @@ static void fetch_forget(struct gossip *g, struct fetch *f)
 
 /* An id gp announced (in an inv, or listed in a catch-up sync session): remember it as known
  * to gp, track it with gp as an announcer and schedule its fetch. Returns false when gp's
- * tracking cap is reached (nothing done). */
+ * tracking cap is reached (nothing done).
+ *
+ * Invariant: a tracked id is neither stored nor being verified. It is tracked only here, after
+ * both checks; its body's arrival forgets it before verification (on_msg); a local publish
+ * that stores it forgets it (gossip_submit_local). on_msg relies on this to skip the store
+ * lookup, and flush_accepted on that lookup to write without one (MSGSTORE_KNOWN_NEW). */
 static bool track_announced(struct gossip *g, struct gpeer *gp, const uint8_t *id, bool *sent)
 {
 	rolling_bloom_insert(gp->known, id, 32);
@@ -790,9 +795,12 @@ static void on_msg(struct gossip *g, struct gpeer *gp, const uint8_t *payload, s
 	gp->peer->answers++;
 	rolling_bloom_insert(gp->known, id, 32);
 	struct fetch *f = idmap_get(g->tracked, id);
+	/* A tracked id is not stored (see track_announced), so only an untracked one (a late
+	 * answer after another copy arrived) needs the database lookup. */
+	bool tracked = f != NULL;
 	if (f)
 		fetch_forget(g, f); /* the first answer, possibly a late one from another peer */
-	if (have(g, id) || idmap_get(g->verifying, id)) {
+	if ((!tracked && have(g, id)) || idmap_get(g->verifying, id)) {
 		gp->st.duplicates++;
 		sigmsg_clear(&m);
 		return;
