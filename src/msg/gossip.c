@@ -96,9 +96,9 @@ struct vjob {
 	struct gossip *g;
 	uint64_t peer_id;
 	uint8_t id[32];
-	/* Stored meanwhile by another path (publish, sendrawmessage): not stored again. Until
-	 * then the id is known not to be stored: on_msg checked, and every other store of an id
-	 * in g->verifying sets this. */
+	/* Stored meanwhile by another path (publish, sendrawmessage). Until then the id is known
+	 * not to be stored: on_msg checked, and every other store of an id in g->verifying sets
+	 * this, so that flush_accepted looks the batch up instead of trusting that. */
 	bool stored_elsewhere;
 	struct sigmsg m;
 };
@@ -692,22 +692,18 @@ static void flush_accepted(void *ctx)
 	const struct sigmsg *msgs[ACCEPT_BATCH_MAX];
 	uint8_t ids[ACCEPT_BATCH_MAX][32];
 	int result[ACCEPT_BATCH_MAX];
-	size_t k = 0; /* msgs[k] is g->accepted[pos[k]] */
-	size_t pos[ACCEPT_BATCH_MAX];
+	/* Each id is known not to be stored (on_msg), unless a local publish stored it since:
+	 * then the store looks every id of this batch up and finds that one. */
+	unsigned flags = MSGSTORE_KNOWN_NEW;
 	for (size_t i = 0; i < n; i++) {
-		result[i] = 0;
+		msgs[i] = &g->accepted[i]->m;
+		memcpy(ids[i], g->accepted[i]->id, 32);
 		if (g->accepted[i]->stored_elsewhere)
-			continue;
-		msgs[k] = &g->accepted[i]->m;
-		memcpy(ids[k], g->accepted[i]->id, 32);
-		pos[k++] = i;
+			flags = 0;
 	}
-	int part[ACCEPT_BATCH_MAX];
-	if (k > 0 && msgstore_put_many(g->cfg.store, msgs, (const uint8_t(*)[32])ids, k,
-				       now_secs(g), MSGSTORE_KNOWN_NEW, part) < 0)
-		log_error("cannot store %zu messages: database error", k);
-	for (size_t i = 0; i < k; i++)
-		result[pos[i]] = part[i];
+	if (msgstore_put_many(g->cfg.store, msgs, (const uint8_t(*)[32])ids, n, now_secs(g), flags,
+			      result) < 0)
+		log_error("cannot store %zu messages: database error", n);
 	bool any = false;
 	for (size_t i = 0; i < n; i++) {
 		struct vjob *j = g->accepted[i];

@@ -337,10 +337,11 @@ int msgstore_put_many(struct msgstore *s, const struct sigmsg *const *msgs,
 		msg_key(key, ids[i]);
 		uint8_t *old = NULL;
 		size_t oldlen = 0;
-		int r = dup ? 1
-			: (flags & MSGSTORE_KNOWN_NEW)
-				? 0
-				: db_get(s->db, key, sizeof(key), &old, &oldlen);
+		int r = 0;
+		if (dup)
+			r = 1;
+		else if (!(flags & MSGSTORE_KNOWN_NEW))
+			r = db_get(s->db, key, sizeof(key), &old, &oldlen);
 		free(old);
 		if (r < 0) {
 			db_batch_free(b);

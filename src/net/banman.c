@@ -156,7 +156,6 @@ bool subnet_is_single(const struct subnet *s)
 	return s->bits == 128;
 }
 
-/* addr's IP as 16 bytes (IPv4 mapped). Returns false for an unset or non-IP address. */
 /* Whether the 16-byte address ip lies in s. */
 static bool contains_bytes(const struct subnet *s, const uint8_t ip[16])
 {

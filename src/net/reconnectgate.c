@@ -56,22 +56,21 @@ static struct gate_entry *find(struct reconnect_gate *g, const uint8_t ip[16], b
 	crypto_shorthash_siphash24(h, ip, 16, g->key);
 	uint64_t start;
 	memcpy(&start, h, sizeof(start));
-	struct gate_entry *spare = NULL;
+	struct gate_entry *free_slot = NULL, *oldest = NULL;
 	for (size_t i = 0; i < RECONNECT_GATE_PROBE && i <= g->mask; i++) {
 		struct gate_entry *e = &g->slots[(start + i) & g->mask];
-		if (e->used && memcmp(e->ip, ip, 16) == 0) {
+		if (!e->used) {
+			if (!free_slot)
+				free_slot = e;
+		} else if (memcmp(e->ip, ip, 16) == 0) {
 			*fresh = false;
 			return e;
-		}
-		if (!e->used) {
-			if (!spare || spare->used)
-				spare = e;
-		} else if (!spare || (spare->used && e->tb.last_us < spare->tb.last_us)) {
-			spare = e;
+		} else if (!oldest || e->tb.last_us < oldest->tb.last_us) {
+			oldest = e;
 		}
 	}
 	*fresh = true;
-	return spare;
+	return free_slot ? free_slot : oldest;
 }
 
 bool reconnect_gate_admit(struct reconnect_gate *g, const uint8_t ip[16], int64_t now_us)

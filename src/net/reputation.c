@@ -32,21 +32,6 @@ struct reputation {
 	size_t n;
 };
 
-static bool key_of(const struct netaddr *a, uint8_t key[KEY_LEN])
-{
-	memset(key, 0, KEY_LEN);
-	if (a->ss.ss_family == AF_INET) {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &((const struct sockaddr_in *)&a->ss)->sin_addr, 4);
-		return true;
-	}
-	if (a->ss.ss_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)&a->ss)->sin6_addr, 16);
-		return true;
-	}
-	return false;
-}
-
 static double decay(double v, int64_t age, int64_t halflife)
 {
 	return age <= 0 ? v : v * pow(0.5, (double)age / (double)halflife);
@@ -84,7 +69,7 @@ void reputation_get(const struct reputation *r, const struct netaddr *a, double 
 	uint8_t key[KEY_LEN];
 	bool found = false;
 	*bad = *good = 0;
-	if (!key_of(a, key))
+	if (!netaddr_ip16(a, key))
 		return;
 	size_t i = find(r, key, &found);
 	if (found)
@@ -111,7 +96,7 @@ static void drop_least(struct reputation *r)
 void reputation_put(struct reputation *r, const struct netaddr *a, double bad, double good)
 {
 	uint8_t key[KEY_LEN];
-	if (!key_of(a, key))
+	if (!netaddr_ip16(a, key))
 		return;
 	if (bad < 0.01 && good < 0.01) {
 		bool found;

@@ -827,8 +827,6 @@ static int run_loop(struct run *r, int64_t deadline)
 	return 0;
 }
 
-/* Start a node with threads verification threads, flood it, stop it. Returns 0 (res filled;
- * res->timed_out when the deadline passed) or -1 on an error. */
 /* -peer-nice: the flooder and observer run on a thread of their own at this nice level. On a
  * 2-core machine the flooding peer otherwise takes the node's cores at the same priority as
  * the node's own threads, though a real peer brings its own machine. Nice is per thread on
@@ -865,6 +863,8 @@ static int run_loop_at(struct run *r, int64_t deadline_us, int nice)
 	return pt.ret;
 }
 
+/* Start a node with threads verification threads, flood it, stop it. Returns 0 (res filled;
+ * res->timed_out when the deadline passed) or -1 on an error. */
 static int run_node(const struct corpus *c, const char *p2pd, int threads, int64_t timeout_s,
 		    bool refill, bool verbose, int peer_nice, struct run_result *res)
 {

@@ -7,8 +7,6 @@ timing. The full soak (1,000 peers, 10 minutes) is in doc/benchmarks.md "Soak"."
 
 import json
 import os
-import subprocess
-import sys
 
 from test_framework.test_framework import P2PDTestFramework
 from test_framework.util import assert_equal
@@ -21,30 +19,20 @@ class SoakShortTest(P2PDTestFramework):
     def set_test_params(self):
         self.num_nodes = 0
 
-    def setup_nodes(self):
-        pass
-
     def run_test(self):
-        here = os.path.dirname(os.path.abspath(__file__))
-        script = os.path.join(here, "..", "..", "contrib", "bench", "soak.py")
         out = os.path.join(self.tmpdir, "soak.json")
         builddir = os.path.abspath(self.options.builddir)
-        cmd = [sys.executable, script, "--builddir", builddir, "--peers", str(PEERS),
-               "--duration", str(SECONDS), "--sample", "5", "--json", out]
+        args = ["--builddir", builddir, "--peers", PEERS, "--duration", SECONDS, "--sample", 5,
+                "--json", out]
         with open(os.path.join(builddir, "src", "p2pd"), "rb") as f:
             sanitized = b"__asan_init" in f.read()
         if sanitized:
             # AddressSanitizer keeps freed memory in quarantine (256 MiB) and pads every
             # allocation: the memory bound is the release build's, not this one's.
             self.log("AddressSanitizer build: memory bound raised to 2 GiB")
-            cmd += ["--max-rss-mb", "2048"]
-        self.log("running: %s" % " ".join(cmd))
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=300 * self.options.timeout_factor)
-        text = proc.stdout.decode(errors="replace")
-        for line in text.splitlines()[:12]:
-            self.log("  " + line)
-        assert_equal(proc.returncode, 0)
+            args += ["--max-rss-mb", "2048"]
+        rc, _ = self.run_contrib("bench/soak.py", args, show=12)
+        assert_equal(rc, 0)
         with open(out) as f:
             r = json.load(f)
         assert_equal(r["peers"], PEERS)

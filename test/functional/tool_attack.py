@@ -12,8 +12,6 @@ timing figure and belongs in doc/benchmarks.md, so exit 1 is accepted here."""
 
 import json
 import os
-import subprocess
-import sys
 
 from test_framework.test_framework import P2PDTestFramework
 from test_framework.util import assert_equal
@@ -27,23 +25,12 @@ class AttackQuickTest(P2PDTestFramework):
     def set_test_params(self):
         self.num_nodes = 0
 
-    def setup_nodes(self):
-        pass
-
     def run_test(self):
-        here = os.path.dirname(os.path.abspath(__file__))
-        script = os.path.join(here, "..", "..", "contrib", "bench", "attack.py")
         out = os.path.join(self.tmpdir, "attack.json")
-        cmd = [sys.executable, script, "--builddir", os.path.abspath(self.options.builddir),
-               "--honest", str(HONEST), "--hostile", str(HOSTILE), "--samples", "6",
-               "--window", "3", "--json", out]
-        self.log("running: %s" % " ".join(cmd))
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=300 * self.options.timeout_factor)
-        text = proc.stdout.decode(errors="replace")
-        for line in text.splitlines()[-12:]:
-            self.log("  " + line)
-        assert proc.returncode in (0, 1), proc.returncode
+        rc, _ = self.run_contrib("bench/attack.py", [
+            "--builddir", os.path.abspath(self.options.builddir), "--honest", HONEST,
+            "--hostile", HOSTILE, "--samples", 6, "--window", 3, "--json", out], show=12)
+        assert rc in (0, 1), rc
         with open(out) as f:
             r = json.load(f)
         assert_equal(r["hostile_connected_at_end"], 0)

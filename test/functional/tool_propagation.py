@@ -9,8 +9,6 @@ the figures belong in doc/benchmarks.md, not in a test."""
 
 import json
 import os
-import subprocess
-import sys
 
 from test_framework.test_framework import P2PDTestFramework
 from test_framework.util import assert_equal, get_free_port
@@ -22,24 +20,13 @@ class PropagationQuickTest(P2PDTestFramework):
     def set_test_params(self):
         self.num_nodes = 0
 
-    def setup_nodes(self):
-        pass
-
     def run_test(self):
-        here = os.path.dirname(os.path.abspath(__file__))
-        script = os.path.join(here, "..", "..", "contrib", "bench", "propagation.py")
         out = os.path.join(self.tmpdir, "quick.json")
         ports = ",".join(str(get_free_port()) for _ in range(2 * NODES))
-        cmd = [sys.executable, script, "--quick", "--builddir",
-               os.path.abspath(self.options.builddir), "--ports", ports, "--dir",
-               os.path.join(self.tmpdir, "net"), "--wait-idle", "0", "--json", out]
-        self.log("running: %s" % " ".join(cmd))
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=300 * self.options.timeout_factor)
-        text = proc.stdout.decode(errors="replace")
-        for line in text.splitlines()[-8:]:
-            self.log("  " + line)
-        assert_equal(proc.returncode, 0)
+        rc, _ = self.run_contrib("bench/propagation.py", [
+            "--quick", "--builddir", os.path.abspath(self.options.builddir), "--ports", ports,
+            "--dir", os.path.join(self.tmpdir, "net"), "--wait-idle", "0", "--json", out])
+        assert_equal(rc, 0)
         with open(out) as f:
             r = json.load(f)
         assert_equal(r["schema"], "p2pd-bench-propagation/1")

@@ -87,8 +87,9 @@ static void test_shared_loopback(void **state)
 {
 	(void)state;
 	static const char *const shared[] = {"127.0.0.1:8", "::ffff:127.0.0.1", "[::1]:5"};
-	static const char *const not_shared[] = {"127.0.0.2", "127.6.0.1:3", "127.0.1.1",
-						 "10.0.0.1",  "::2",         "::ffff:127.0.0.5"};
+	static const char *const not_shared[] = {
+		"127.0.0.2", "127.6.0.1:3", "127.0.1.1", "10.0.0.1", "::2", "::ffff:127.0.0.5",
+	};
 	struct netaddr a;
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
 		assert_int_equal(netaddr_parse(&a, shared[i], 1), 0);

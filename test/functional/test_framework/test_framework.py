@@ -190,6 +190,20 @@ class P2PDTestFramework:
         return CliResult(proc.returncode, proc.stdout.decode(errors="replace"),
                          proc.stderr.decode(errors="replace"), cmd)
 
+    def run_contrib(self, relpath, args, show=8):
+        """Run the Python script contrib/<relpath> with args (a tool's CI run: the tool starts
+        its own nodes); log the command and the last `show` lines of its output. Returns
+        (returncode, output)."""
+        cmd = [sys.executable, os.path.join(REPO_ROOT, "contrib", relpath)] + \
+            [str(a) for a in args]
+        self.log("running: %s" % " ".join(cmd))
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=300 * self.options.timeout_factor)
+        text = proc.stdout.decode(errors="replace")
+        for line in text.splitlines()[-show:]:
+            self.log("  " + line)
+        return proc.returncode, text
+
     def add_nodes(self, num_nodes, extra_args=None):
         extra_args = extra_args or [[]] * num_nodes
         assert len(extra_args) == num_nodes, "extra_args needs one list per node"
