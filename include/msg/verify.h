@@ -15,6 +15,8 @@
 struct event_base;
 struct verify_pool;
 
+/* Name of each worker thread (at most 15 characters: the kernel's limit). */
+#define VERIFY_THREAD_NAME "p2pd-verify"
 /* Most worker threads (-verifythreads). */
 #define VERIFY_MAX_THREADS 16
 /* Jobs waiting at most (queued + being verified): about a second of work for one core. A full

@@ -5,6 +5,7 @@
  * pool's event (libevent makes event_active safe from other threads once evthread_use_pthreads()
  * ran); the event's callback, on the loop thread, takes all results at once and hands them to
  * `done`. The pending count covers both lists, so the bound holds from submit to delivery. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "msg/verify.h"
 
 #include <pthread.h>
@@ -66,6 +67,8 @@ static struct vjob *vlist_pop(struct vlist *l)
 static void *worker(void *arg)
 {
 	struct verify_pool *vp = arg;
+	/* Shown by top -H and ps -L, and read by bench_ingest to split the node's CPU by role. */
+	pthread_setname_np(pthread_self(), VERIFY_THREAD_NAME);
 	pthread_mutex_lock(&vp->mu);
 	for (;;) {
 		while (!vp->stop && !vp->in_prio.head && !vp->in.head) {

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -40,6 +41,7 @@
 
 #include "crypto/keys.h"
 #include "msg/gossip.h"
+#include "msg/verify.h"
 #include "util/bytes.h"
 #include "util/clock.h"
 #include "util/netparams.h"
@@ -75,6 +77,8 @@
 /* How long the node may take to listen, and to exit after SIGTERM. */
 #define BENCH_START_US (30 * 1000000)
 #define BENCH_STOP_US  (10 * 1000000)
+/* Most threads of the parallel raw verification (the largest -threads value). */
+#define BENCH_MAX_PAR 16
 /* Thread counts measured in one invocation (-threads=1,2 by default). */
 #define BENCH_MAX_RUNS 8
 /* poll() timeout: how often stalls, timeouts and signals are checked. */
@@ -206,6 +210,50 @@ static double raw_verify_rate(const struct corpus *c)
 		ok += key_verify_schnorr(c->sigs[i], c->ids[i], 32, c->authors[i]) == 1;
 	int64_t dt = clock_mono_us() - t0;
 	if (ok != c->n)
+		return -1;
+	return (double)c->n * 1e6 / (double)(dt > 0 ? dt : 1);
+}
+
+/* -parallel: the same verifications split over `threads` threads at once, in aggregate per
+ * second. On a machine whose cores are not independent (shared by a hypervisor, hyperthreads,
+ * a lower clock with all cores busy) this is below threads x raw_verify_rate, and it bounds
+ * what any node could reach with that many verification threads. */
+struct par_verify {
+	const struct corpus *c;
+	size_t from, to, ok;
+};
+
+static void *par_verify_main(void *arg)
+{
+	struct par_verify *p = arg;
+	for (size_t i = p->from; i < p->to; i++)
+		p->ok += key_verify_schnorr(p->c->sigs[i], p->c->ids[i], 32, p->c->authors[i]) == 1;
+	return NULL;
+}
+
+static double parallel_verify_rate(const struct corpus *c, int threads)
+{
+	struct par_verify p[BENCH_MAX_PAR];
+	pthread_t t[BENCH_MAX_PAR];
+	int started = 0;
+	size_t ok = 0;
+	if (threads < 1 || threads > BENCH_MAX_PAR)
+		return -1;
+	int64_t t0 = clock_mono_us();
+	for (int i = 0; i < threads; i++) {
+		p[i] = (struct par_verify){.c = c,
+					   .from = c->n * (size_t)i / (size_t)threads,
+					   .to = c->n * (size_t)(i + 1) / (size_t)threads};
+		if (pthread_create(&t[i], NULL, par_verify_main, &p[i]) != 0)
+			break;
+		started++;
+	}
+	for (int i = 0; i < started; i++) {
+		pthread_join(t[i], NULL);
+		ok += p[i].ok;
+	}
+	int64_t dt = clock_mono_us() - t0;
+	if (started != threads || ok != c->n)
 		return -1;
 	return (double)c->n * 1e6 / (double)(dt > 0 ? dt : 1);
 }
@@ -577,11 +625,20 @@ struct run {
 	size_t refill_due; /* bodies served since the last refill */
 	uint64_t getdata_frames, getdata_entries, reannounced, unknown_ids;
 	int64_t t_first_inv, t_done, last_progress;
+	double peer_cpu_s; /* CPU time of the thread that ran run_loop (flooder and observer) */
+};
+
+/* CPU seconds of a node's threads by role (see node_cpu_read). */
+struct node_cpu {
+	double loop, verify, other;
 };
 
 struct run_result {
 	int threads;
 	double raw_per_s, ingest_per_s, seconds;
+	double par_per_s;    /* raw verification on `threads` threads at once */
+	struct node_cpu cpu; /* the node's CPU during the run */
+	double peer_cpu_s;   /* the flooder's and observer's */
 	size_t seen;
 	uint64_t getdata_frames, getdata_entries, reannounced;
 	bool timed_out;
@@ -779,7 +836,26 @@ static int conn_open(struct conn *c, const char *name, bool relay, struct node_p
 }
 
 /* Drive both connections until the observer has seen every id, an error, or the deadline. */
+static double thread_cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_THREAD, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static int run_loop_timed(struct run *r, int64_t deadline);
+
 static int run_loop(struct run *r, int64_t deadline)
+{
+	double t0 = thread_cpu_s();
+	int ret = run_loop_timed(r, deadline);
+	r->peer_cpu_s = thread_cpu_s() - t0;
+	return ret;
+}
+
+static int run_loop_timed(struct run *r, int64_t deadline)
 {
 	while (r->t_done == 0) {
 		int64_t now = clock_mono_us();
@@ -863,6 +939,52 @@ static int run_loop_at(struct run *r, int64_t deadline_us, int nice)
 	return pt.ret;
 }
 
+/* The CPU time (user + system) of each of the node's threads, summed by role: the event loop
+ * (the thread whose id is the process id), the verification workers (named
+ * VERIFY_THREAD_NAME) and the rest (LevelDB's compaction thread). From
+ * /proc/<pid>/task/<tid>/stat, fields 14 and 15, in clock ticks. Returns 0 or -1. */
+static int node_cpu_read(pid_t pid, struct node_cpu *out)
+{
+	char path[PATH_MAX];
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	long hz = sysconf(_SC_CLK_TCK);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char stat[512];
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue; /* the thread ended meanwhile */
+		size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+		fclose(f);
+		stat[n] = '\0';
+		/* "tid (comm) state f4 ... f13 utime stime ...": comm may hold spaces and ')'. */
+		char *open = strchr(stat, '(');
+		char *close = strrchr(stat, ')');
+		unsigned long long ut, st;
+		if (!open || !close || close < open ||
+		    sscanf(close + 1, " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &ut,
+			   &st) != 2)
+			continue;
+		double secs = (double)(ut + st) / (double)hz;
+		*close = '\0';
+		if (atoi(e->d_name) == (int)pid)
+			out->loop += secs;
+		else if (strcmp(open + 1, VERIFY_THREAD_NAME) == 0)
+			out->verify += secs;
+		else
+			out->other += secs;
+	}
+	closedir(d);
+	return 0;
+}
+
 /* Start a node with threads verification threads, flood it, stop it. Returns 0 (res filled;
  * res->timed_out when the deadline passed) or -1 on an error. */
 static int run_node(const struct corpus *c, const char *p2pd, int threads, int64_t timeout_s,
@@ -887,8 +1009,17 @@ static int run_node(const struct corpus *c, const char *p2pd, int threads, int64
 		ret = conn_open(&r.flood, "flooder", false, &np);
 	if (ret == 0)
 		ret = conn_open(&r.obs, "observer", true, &np);
+	struct node_cpu cpu0 = {0}, cpu1 = {0};
+	if (ret == 0)
+		node_cpu_read(np.pid, &cpu0);
 	if (ret == 0)
 		ret = run_loop_at(&r, clock_mono_us() + timeout_s * 1000000, peer_nice);
+	if (ret == 0)
+		node_cpu_read(np.pid, &cpu1);
+	res->cpu.loop = cpu1.loop - cpu0.loop;
+	res->cpu.verify = cpu1.verify - cpu0.verify;
+	res->cpu.other = cpu1.other - cpu0.other;
+	res->peer_cpu_s = r.peer_cpu_s;
 	res->threads = threads;
 	res->timed_out = ret == 1;
 	res->seen = r.nseen;
@@ -978,6 +1109,23 @@ static int parse_options(struct options *o, int argc, char **argv)
 	return 0;
 }
 
+/* CPU microseconds per accepted message. */
+static double per_msg_us(double cpu_s, const struct run_result *r)
+{
+	return r->seen > 0 ? cpu_s * 1e6 / (double)r->seen : 0;
+}
+
+/* The ratio two cores could reach if they did nothing but this run's CPU work per message (the
+ * node's threads and the peer): 2 s of CPU per second over the CPU per message, against raw
+ * verification. What the machine allows, whatever the scheduling. */
+static double two_core_bound(const struct run_result *r)
+{
+	double total = r->cpu.loop + r->cpu.verify + r->cpu.other + r->peer_cpu_s;
+	if (total <= 0 || r->raw_per_s <= 0 || r->seen == 0)
+		return 0;
+	return 2.0 * (double)r->seen / total / r->raw_per_s;
+}
+
 static void print_results(const struct options *o, const struct run_result *rs, int nr)
 {
 	printf("\n%-8s %8s %9s %12s %12s %7s %9s %11s %s\n", "threads", "accepted", "seconds",
@@ -991,6 +1139,18 @@ static void print_results(const struct options *o, const struct run_result *rs, 
 		       (unsigned long long)r->getdata_entries, (unsigned long long)r->reannounced,
 		       r->timed_out ? "  TIMED OUT" : "");
 	}
+	printf("\nCPU per accepted message (us; user + system):\n%-8s %8s %8s %8s %8s %8s %8s "
+	       "%12s\n",
+	       "threads", "loop", "verify", "other", "peer", "total", "raw", "2-core bound");
+	for (int i = 0; i < nr; i++) {
+		const struct run_result *r = &rs[i];
+		double total = r->cpu.loop + r->cpu.verify + r->cpu.other + r->peer_cpu_s;
+		printf("%-8d %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %12.3f\n", r->threads,
+		       per_msg_us(r->cpu.loop, r), per_msg_us(r->cpu.verify, r),
+		       per_msg_us(r->cpu.other, r), per_msg_us(r->peer_cpu_s, r),
+		       per_msg_us(total, r), r->raw_per_s > 0 ? 1e6 / r->raw_per_s : 0,
+		       two_core_bound(r));
+	}
 	printf("{\"bench\":\"ingest\",\"messages\":%zu,\"timeout_s\":%lld,\"refill\":%s,"
 	       "\"peer_nice\":%d,\"runs\":[",
 	       o->n, (long long)o->timeout_s, o->refill ? "true" : "false", o->peer_nice);
@@ -999,12 +1159,16 @@ static void print_results(const struct options *o, const struct run_result *rs, 
 		printf("%s{\"verifythreads\":%d,\"accepted\":%zu,\"seconds\":%.3f,"
 		       "\"ingest_per_s\":%.0f,\"raw_verify_per_s\":%.0f,\"ratio\":%.4f,"
 		       "\"getdata_frames\":%llu,\"getdata_entries\":%llu,\"reannounced\":%llu,"
+		       "\"cpu_us_per_msg\":{\"loop\":%.1f,\"verify\":%.1f,\"other\":%.1f,"
+		       "\"peer\":%.1f},\"two_core_bound\":%.3f,\"raw_parallel_per_s\":%.0f,"
 		       "\"timed_out\":%s}",
 		       i ? "," : "", r->threads, r->seen, r->seconds, r->ingest_per_s, r->raw_per_s,
 		       r->raw_per_s > 0 ? r->ingest_per_s / r->raw_per_s : 0,
 		       (unsigned long long)r->getdata_frames,
 		       (unsigned long long)r->getdata_entries, (unsigned long long)r->reannounced,
-		       r->timed_out ? "true" : "false");
+		       per_msg_us(r->cpu.loop, r), per_msg_us(r->cpu.verify, r),
+		       per_msg_us(r->cpu.other, r), per_msg_us(r->peer_cpu_s, r), two_core_bound(r),
+		       r->par_per_s, r->timed_out ? "true" : "false");
 	}
 	printf("]}\n");
 }
@@ -1047,6 +1211,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "a pre-signed message does not verify\n");
 			status = 1;
 			break;
+		}
+		if (o.threads[i] > 1) {
+			double par = parallel_verify_rate(&c, o.threads[i]);
+			printf("raw verify on %d threads at once: %.0f/s (%.2f x one thread)\n",
+			       o.threads[i], par, raw > 0 ? par / raw : 0);
+			rs[nr].par_per_s = par;
+		} else {
+			rs[nr].par_per_s = raw;
 		}
 		printf("raw verify: %.0f/s; p2pd -verifythreads=%d ...\n", raw, o.threads[i]);
 		fflush(stdout);
