@@ -14,7 +14,9 @@
  * The k positions come from one keyed hash per item (enhanced double hashing, Kirsch and
  * Mitzenmacher): SipHash-2-4 with 128-bit output (libsodium's siphashx24) under a 128-bit key
  * drawn from util/random at creation (and again on reset) gives h1 and h2, and position i is
- * h1 + i * h2 + (i^3 - i) / 6 modulo the table size. One hash instead of k keeps a filter
+ * h1 + i * h2 + (i^3 - i) / 6 (modulo 2^64), mapped onto the table by a multiply-high
+ * (Lemire's "fast range": floor(x * npos / 2^64), uniform for uniform x, without the 64-bit
+ * division a modulo costs for each of the k positions). One hash instead of k keeps a filter
  * probe at a fraction of a microsecond (k is 20 for a one-in-a-million rate) with the same
  * false-positive rate as k independent hashes, to within what tests can see. */
 #include "util/bloom.h"
@@ -125,11 +127,13 @@ static void bloom_hash(const struct rolling_bloom *f, const void *item, size_t l
 	}
 }
 
-/* Position i of an item with base hashes h. The modulo bias is below npos / 2^64: negligible. */
+/* Position i of an item with base hashes h. The bias of the mapping is below npos / 2^64:
+ * negligible. */
 static uint64_t bloom_pos(const struct rolling_bloom *f, unsigned i, const uint64_t h[2])
 {
 	uint64_t i64 = i;
-	return (h[0] + i64 * h[1] + (i64 * i64 * i64 - i64) / 6) % f->npos;
+	uint64_t x = h[0] + i64 * h[1] + (i64 * i64 * i64 - i64) / 6;
+	return (uint64_t)(((unsigned __int128)x * f->npos) >> 64);
 }
 
 static unsigned tag_get(const struct rolling_bloom *f, uint64_t pos)
