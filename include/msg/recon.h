@@ -10,8 +10,9 @@
  *       &out, &have, &need)
  *     RECON_CONTINUE: announce have (inv), fetch need (getdata), send syncreq(out), repeat
  *     RECON_DONE:     announce have, fetch need; recon_session_free(sess)
- *     < 0:            recon_session_free(sess); MALFORMED, PROTOCOL and ROUNDS are the
- *                     peer's fault (doc/protocol.md, "Reactions to bad input"), NOMEM ours
+ *     RECON_ERR_ROUNDS: announce have, fetch need (the last step's); recon_session_free(sess)
+ *     < 0:            recon_session_free(sess); MALFORMED and PROTOCOL are the peer's fault
+ *                     (doc/protocol.md, "Reactions to bad input"), ROUNDS may be, NOMEM ours
  *
  * Each role answers each range of the message it got, in order. A FINGERPRINT that matches
  * its own is done (SKIP); one that differs is answered with its own ids (IDLIST) when it has
@@ -56,14 +57,14 @@ struct reconset;
 /* Most ids one initiator step returns in have, and in need: as many as one syncresp can carry
  * (RECON_MAX_PAYLOAD / 32). A step stops before the range that would pass it. */
 #define RECON_MAX_STEP_IDS (RECON_MAX_PAYLOAD / RECON_ID_LEN)
-/* Round trips after which a session that has not converged is abandoned, and the peer is to
- * be penalised (protocol abuse). The largest honest cases measured at 100,000 items take 9
- * rounds (10% difference) and 8 (one side empty), so 64 leaves a wide margin. Rounds grow
- * with the difference (messages are bounded): one side empty takes one more round per about
- * 15,000 ids (800,000 items: 54 rounds); a scattered two-sided difference about one per 1,100
- * ids (10% of 200,000 items, 20,000 ids: 18 rounds; 80,000 ids: over 64). The caller
- * reconciles windows that may differ by more (tens of thousands of ids both ways, most of a
- * million one way) as several sessions over consecutive slices of time. */
+/* Round trips after which a session that has not converged is abandoned. The largest honest
+ * cases measured at 100,000 items take 9 rounds (10% difference) and 8 (one side empty), so 64
+ * leaves a wide margin. Rounds grow with the difference (messages are bounded): one side empty
+ * takes one more round per about 15,000 ids (800,000 items: 54 rounds); a scattered two-sided
+ * difference about one per 1,100 ids (10% of 200,000 items, 20,000 ids: 18 rounds; 80,000 ids:
+ * over 64). Whether such a session is the peer's fault is the caller's call: msg/sync.h treats
+ * one that found enough new ids as a large difference and goes on with a new session over the
+ * same window (the sets then differ by less), and penalises the others. */
 #define RECON_MAX_ROUNDS 64
 
 enum recon_status {
@@ -113,9 +114,11 @@ struct recon_session *recon_initiate(struct reconset *set, int64_t since, int64_
 /* Process the syncresp payload answering the last syncreq. have and need are reset, then
  * receive this step's ids (at most RECON_MAX_STEP_IDS each). out is reset (its max must be at
  * least RECON_MAX_PAYLOAD). Returns RECON_CONTINUE with the next syncreq in out, RECON_DONE when
- * the next message would be all SKIP (nothing to send), or an error: then have and need are empty
- * and the session can only be freed. set is the initiator's own set, the same one every step (it
- * may have changed in between). */
+ * the next message would be all SKIP (nothing to send), RECON_ERR_ROUNDS when the session has not
+ * converged after RECON_MAX_ROUNDS (have and need hold that last step's ids, which are as sound
+ * as any step's: only the next syncreq is not made), or another error: then have and need are
+ * empty. After anything but RECON_CONTINUE the session can only be freed. set is the initiator's
+ * own set, the same one every step (it may have changed in between). */
 enum recon_status recon_initiator_step(struct recon_session *sess, struct reconset *set,
 				       const uint8_t *payload, size_t len, struct bytebuf *out,
 				       struct recon_ids *have, struct recon_ids *need);

@@ -720,8 +720,11 @@ enum recon_status recon_initiator_step(struct recon_session *sess, struct recons
 		st = RECON_ERR_NOMEM;
 	if (st != RECON_CONTINUE)
 		session_forget_sent(sess);
-	if (st < 0) {
+	if (st < 0)
 		bytebuf_reset(out);
+	/* The last round of a session that reached RECON_MAX_ROUNDS found its ids like any
+	 * other: they are returned and counted. Other errors leave nothing. */
+	if (st < 0 && st != RECON_ERR_ROUNDS) {
 		have->n = 0;
 		need->n = 0;
 		return st;

@@ -454,6 +454,31 @@ static enum recon_status stubborn(void *ctx, const uint8_t *req, size_t len, str
 	return RECON_CONTINUE;
 }
 
+/* A responder that lists one fresh id in the window's first second and never lets the rest
+ * agree: every round finds one id to fetch, the last one included. */
+static enum recon_status lister(void *ctx, const uint8_t *req, size_t len, struct bytebuf *out)
+{
+	struct recon_msg m;
+	struct recon_range r[2];
+	uint8_t id[RECON_ID_LEN];
+	(void)ctx;
+	bytebuf_reset(out);
+	assert_int_equal(recon_decode(&m, true, req, len), 0);
+	memset(r, 0, sizeof(r));
+	random_bytes(id, sizeof(id));
+	recon_bound_time(&r[0].upper, m.since + 1);
+	r[0].mode = RECON_IDLIST;
+	r[0].ids = id;
+	r[0].nids = 1;
+	recon_bound_end(&r[1].upper);
+	r[1].mode = RECON_FINGERPRINT;
+	random_bytes(r[1].fp, RECON_FP_LEN);
+	recon_msg_clear(&m);
+	struct recon_msg resp = {.request = false, .ranges = r, .nranges = 2};
+	recon_encode(out, &resp);
+	return RECON_CONTINUE;
+}
+
 static void test_rounds_limit(void **state)
 {
 	struct reconset *a, *b;
@@ -465,6 +490,12 @@ static void test_rounds_limit(void **state)
 	assert_int_equal(o.status, RECON_ERR_ROUNDS);
 	assert_int_equal(o.stats.rounds, RECON_MAX_ROUNDS);
 	assert_int_equal(o.messages, 2 * RECON_MAX_ROUNDS);
+	outcome_free(&o);
+	/* The last round's ids are returned with RECON_ERR_ROUNDS and counted, like any round's. */
+	run_with(&o, a, T0, T0 + SPAN, lister, NULL, NULL, NULL);
+	assert_int_equal(o.status, RECON_ERR_ROUNDS);
+	assert_int_equal(o.need.n, RECON_MAX_ROUNDS);
+	assert_int_equal(o.stats.need, RECON_MAX_ROUNDS);
 	outcome_free(&o);
 	reconset_free(a);
 	reconset_free(b);

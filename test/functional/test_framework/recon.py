@@ -522,7 +522,7 @@ class Initiator:
     def step(self, payload):
         """Process a syncresp; returns the next syncreq payload, or None when the session is
         done. Raises ReconError on a malformed syncresp, and when another round would pass
-        MAX_ROUNDS."""
+        MAX_ROUNDS (then this round's have and need are kept, as the C code returns them)."""
         if self.sent is None:
             raise ReconError("no syncreq outstanding")
         self.bytes_recv += len(payload)
@@ -548,11 +548,12 @@ class Initiator:
             need += n
             lo, lower = hi, upper
         self.sent = None
-        if not out.only_skips() and self.rounds >= MAX_ROUNDS:
-            raise ReconError("no convergence after %d rounds" % MAX_ROUNDS)
+        # The last round's ids count even when the session stops there (MAX_ROUNDS).
         self.have += have
         self.need += need
         self.step_have, self.step_need = have, need
+        if not out.only_skips() and self.rounds >= MAX_ROUNDS:
+            raise ReconError("no convergence after %d rounds" % MAX_ROUNDS)
         if out.only_skips():
             return None
         return self._send(out.ranges)
