@@ -16,11 +16,16 @@
  *
  * Reactions (doc/scoring.md): a syncreq or syncresp that does not decode is `malformed`; a
  * syncresp with no syncreq outstanding is `protocol-order`; a session that has not converged
- * after RECON_MAX_ROUNDS is abandoned, and is `sync-endless` unless it found at least one id
- * per round on average (then the difference is just large: a new session goes on); an id a peer
- * listed in a sync session and then answered with notfound is `sync-lie`; each syncreq beyond the
- * per-peer rate limit is not answered and is one `flood` offence. A session whose syncresp does not
- * come within SYNC_RESPONSE_TIMEOUT seconds is abandoned without points (the peer may be slow). */
+ * after RECON_MAX_ROUNDS is abandoned, and is `sync-endless` unless it queued at least one new
+ * id per round on average (ids to fetch that pass -minpow and are not stored, ids to announce;
+ * each id counted once per run of sessions). Then the difference is just large: a new session
+ * over the same window goes on once the queues are empty, after a back-off that doubles from
+ * SYNC_CONTINUE_DELAY, at most SYNC_MAX_CONTINUED times in a row (then the run stops without
+ * points; periodic sessions go on). An id a peer listed in a sync session and then answered
+ * with notfound is `sync-lie`. Each syncreq beyond
+ * the per-peer rate limit is not answered and is one `flood` offence. A session whose syncresp
+ * does not come within SYNC_RESPONSE_TIMEOUT seconds is abandoned without points (the peer may
+ * be slow). */
 #ifndef P2PD_MSG_SYNC_H
 #define P2PD_MSG_SYNC_H
 
@@ -44,6 +49,9 @@ struct sync_peer;
 #define SYNC_REQ_RATE         0.2   /* syncreqs per second a peer may send us ... */
 #define SYNC_REQ_BURST        128   /* ... with this burst (two sessions' worth of rounds) */
 #define DEFAULT_SYNC_INTERVAL 600   /* -syncinterval: seconds between periodic sessions */
+#define SYNC_MAX_CONTINUED    8     /* sessions in a row that go on after RECON_MAX_ROUNDS */
+#define SYNC_CONTINUE_DELAY   1     /* seconds before the first of them; doubles each time */
+#define SYNC_SEEN_FILTER      4096  /* recent ids a run of sessions counts once as progress */
 
 struct sync_config {
 	struct event_base *base;
@@ -84,16 +92,18 @@ void sync_on_notfound(struct sync *s, struct sync_peer *sp, const uint8_t id[32]
 int sync_start(struct sync *s, struct sync_peer *sp, const char **why);
 
 struct sync_stats {
-	bool loaded;                                    /* the index holds the whole store */
-	uint64_t items;                                 /* index entries */
-	uint64_t memory;                                /* index bytes */
-	uint64_t started, completed, failed, timed_out; /* initiator sessions */
-	uint64_t continued; /* ... that reached RECON_MAX_ROUNDS finding ids all along: a new
-			     * session goes on where it stopped */
+	bool loaded;                            /* the index holds the whole store */
+	uint64_t items;                         /* index entries */
+	uint64_t memory;                        /* index bytes */
+	uint64_t started, completed, timed_out; /* initiator sessions */
+	uint64_t failed;    /* ... ended by the peer's error, or at RECON_MAX_ROUNDS and not
+			     * continued (too little progress, or SYNC_MAX_CONTINUED in a row) */
+	uint64_t continued; /* ... that reached RECON_MAX_ROUNDS finding new ids all along: a new
+			     * session goes on */
 	uint64_t answered;  /* syncreqs answered (responder) */
 	uint64_t rounds;    /* syncresps processed (initiator) */
 	uint64_t bytes_sent, bytes_recv; /* syncreq + syncresp payload bytes, both roles */
-	uint64_t ids_need, ids_have;     /* ids found missing here / missing at the peer */
+	uint64_t ids_need, ids_have;     /* ids queued: to fetch (missing here) / to announce */
 	uint64_t fetched;   /* messages that arrived after a sync session listed them */
 	uint64_t announced; /* ids announced to peers because a session found them missing */
 	size_t active;      /* initiator sessions running */

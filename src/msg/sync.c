@@ -12,7 +12,19 @@
  * hands the queues to gossip (fetch: as many as the peer's request machinery takes; announce:
  * SYNC_ANNOUNCE_SLICE per turn) and sends the next syncreq once both queues have room for a
  * whole step (RECON_MAX_STEP_IDS each). The responder role is stateless apart from the
- * per-peer token bucket that bounds how many syncreqs a peer can make us answer. */
+ * per-peer token bucket that bounds how many syncreqs a peer can make us answer.
+ *
+ * Progress. A session that reaches RECON_MAX_ROUNDS is a large difference, not an endless
+ * peer, only if it queued at least RECON_MAX_ROUNDS new ids (one per round on average): need
+ * ids that pass -minpow and are not stored, and have ids, each counted once per run of
+ * sessions (the per-peer `seen` filter), so a peer cannot list the same or worthless ids over
+ * and over. A run goes on for at most SYNC_MAX_CONTINUED sessions in a row, each after the
+ * queues are empty and a back-off that doubles from SYNC_CONTINUE_DELAY: an honest difference
+ * too large for that (millions of ids one way, about 600,000 scattered both ways) is left to
+ * the next periodic session, and a peer that games the count costs at most that many rounds.
+ *
+ * Limits and their reasons: SYNC_SEEN_FILTER (4,096 recent ids: only a peer repeating ids
+ * needs remembering, and 64 rounds of repeats fit; 22 KB per run of sessions). */
 #include "msg/sync.h"
 
 #include <inttypes.h>
@@ -29,6 +41,7 @@
 #include "net/connman.h"
 #include "net/peer.h"
 #include "net/scoring.h"
+#include "util/bloom.h"
 #include "util/bytes.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -43,6 +56,9 @@
 #define SYNC_PUMP_MS 50
 /* How often timeouts and the periodic session are checked. */
 #define SYNC_TICK_SECS 1
+/* False-positive rate of the seen filter (a repeated id wrongly taken as new, once in a
+ * thousand). */
+#define SYNC_FILTER_FP 0.001
 /* Value stored in the promised map (the map needs a non-NULL value). */
 static int promised_mark;
 
@@ -63,10 +79,14 @@ struct sync_peer {
 	bool waiting; /* a syncreq is outstanding */
 	bool ready;   /* next_req holds a syncreq to send when the queues have room */
 	struct bytebuf next_req;
-	bool tried;      /* a session with it was started once (outbound catch-up) */
-	bool resume;     /* start a new session when the queues are empty */
-	int64_t started; /* node clock */
-	int64_t sent_at; /* node clock of the outstanding syncreq */
+	bool tried;                 /* a session with it was started once (outbound catch-up) */
+	bool resume;                /* start a new session when the queues are empty and ... */
+	int64_t resume_at;          /* ... the node clock has reached this */
+	unsigned chain;             /* sessions continued in a row so far */
+	uint64_t useful;            /* new ids the current session queued (progress) */
+	struct rolling_bloom *seen; /* ids counted as progress in this run of sessions */
+	int64_t started;            /* node clock */
+	int64_t sent_at;            /* node clock of the outstanding syncreq */
 	struct idq needq, haveq;
 };
 
@@ -215,6 +235,10 @@ static void session_end(struct sync_peer *sp)
 	sp->waiting = sp->ready = false;
 	if (sp->s->st.active > 0)
 		sp->s->st.active--;
+	if (!sp->resume) { /* the run of sessions is over */
+		rolling_bloom_free(sp->seen);
+		sp->seen = NULL;
+	}
 	/* Queued ids are still worth fetching and announcing: the pump drains them. */
 }
 
@@ -263,10 +287,7 @@ static bool pump_peer(struct sync_peer *sp)
 	if (sp->sess && sp->ready && SYNC_QUEUE_MAX - sp->needq.n >= RECON_MAX_STEP_IDS &&
 	    SYNC_QUEUE_MAX - sp->haveq.n >= RECON_MAX_STEP_IDS)
 		send_req(sp);
-	if (!sp->sess && sp->resume && sp->needq.n == 0 && sp->haveq.n == 0 &&
-	    sync_start(s, sp, NULL) == 0)
-		sp->resume = false;
-	return sp->needq.n > 0 || sp->haveq.n > 0 || sp->ready || sp->resume;
+	return sp->needq.n > 0 || sp->haveq.n > 0 || sp->ready;
 }
 
 static void pump_cb(evutil_socket_t fd, short what, void *arg)
@@ -281,7 +302,8 @@ static void pump_cb(evutil_socket_t fd, short what, void *arg)
 		arm_pump(s);
 }
 
-int sync_start(struct sync *s, struct sync_peer *sp, const char **why)
+/* Start a session: a new run of sessions, or the next of a run (cont). */
+static int start(struct sync *s, struct sync_peer *sp, bool cont, const char **why)
 {
 	const char *dummy;
 	if (!why)
@@ -303,12 +325,21 @@ int sync_start(struct sync *s, struct sync_peer *sp, const char **why)
 	if (since < 0)
 		since = 0;
 	int64_t until = now + MSG_MAX_FUTURE_SECS + 1;
+	if (!cont) {
+		sp->chain = 0;
+		if (sp->seen)
+			rolling_bloom_reset(sp->seen);
+	}
+	if (!sp->seen)
+		sp->seen = rolling_bloom_new(SYNC_SEEN_FILTER, SYNC_FILTER_FP);
 	bytebuf_reset(&sp->next_req);
-	sp->sess = recon_initiate(s->set, since, until, &sp->next_req);
+	sp->sess = sp->seen ? recon_initiate(s->set, since, until, &sp->next_req) : NULL;
 	if (!sp->sess) {
 		*why = "nomem";
 		return -1;
 	}
+	sp->resume = false;
+	sp->useful = 0;
 	s->st.started++;
 	s->st.active++;
 	sp->tried = true;
@@ -319,6 +350,76 @@ int sync_start(struct sync *s, struct sync_peer *sp, const char **why)
 		  sp->peer->id, since, until, reconset_count(s->set));
 	send_req(sp);
 	return 0;
+}
+
+int sync_start(struct sync *s, struct sync_peer *sp, const char **why)
+{
+	return start(s, sp, false, why);
+}
+
+/* An id the current session queued: progress the first time in this run of sessions. */
+static void count_useful(struct sync_peer *sp, const uint8_t id[32])
+{
+	if (rolling_bloom_contains(sp->seen, id, 32))
+		return;
+	rolling_bloom_insert(sp->seen, id, 32);
+	sp->useful++;
+}
+
+/* Queue a step's ids: need ids we would accept and do not store, to fetch; have ids, to
+ * announce. At most RECON_MAX_STEP_IDS store lookups (doc/protocol.md, "Limits"). */
+static void queue_step(struct sync *s, struct sync_peer *sp, const struct recon_ids *need,
+		       const struct recon_ids *have)
+{
+	for (size_t i = 0; i < need->n; i++) {
+		if (sigmsg_pow(need->ids[i]) < s->cfg.min_pow)
+			continue; /* we would not accept it: not worth fetching */
+		if (msgstore_has(s->cfg.store, need->ids[i]))
+			continue;
+		if (!idq_push(&sp->needq, need->ids[i]))
+			break;
+		s->st.ids_need++;
+		count_useful(sp, need->ids[i]);
+	}
+	for (size_t i = 0; i < have->n; i++) {
+		if (!idq_push(&sp->haveq, have->ids[i]))
+			break;
+		s->st.ids_have++;
+		count_useful(sp, have->ids[i]);
+	}
+}
+
+/* The session reached RECON_MAX_ROUNDS: a large difference goes on in a new session (after a
+ * back-off, SYNC_MAX_CONTINUED in a row at most); too little progress is sync-endless. */
+static void on_rounds_limit(struct sync *s, struct sync_peer *sp)
+{
+	if (sp->useful < RECON_MAX_ROUNDS) {
+		s->st.failed++;
+		session_end(sp);
+		peer_misbehaving(sp->peer, OFF_SYNC_ENDLESS, "no convergence");
+		return;
+	}
+	if (sp->chain >= SYNC_MAX_CONTINUED) {
+		log_debug(LOG_MSG,
+			  "sync: session with peer=%" PRIu64 " reached %d rounds with %" PRIu64
+			  " new ids, the %u-th in a row: not continued (the next periodic session "
+			  "goes on)",
+			  sp->peer->id, RECON_MAX_ROUNDS, sp->useful, sp->chain + 1);
+		s->st.failed++;
+		session_end(sp);
+		return;
+	}
+	int64_t delay = (int64_t)SYNC_CONTINUE_DELAY << sp->chain;
+	sp->chain++;
+	log_debug(LOG_MSG,
+		  "sync: session with peer=%" PRIu64 " reached %d rounds with %" PRIu64
+		  " new ids; continuing in a new session (%u in a row) in %" PRId64
+		  " s, once its ids are fetched and announced",
+		  sp->peer->id, RECON_MAX_ROUNDS, sp->useful, sp->chain, delay);
+	s->st.continued++;
+	sp->resume = true;
+	sp->resume_at = now_secs(s) + delay;
+	session_end(sp);
 }
 
 static void on_syncresp(struct sync *s, struct sync_peer *sp, const uint8_t *payload, size_t len)
@@ -333,22 +434,9 @@ static void on_syncresp(struct sync *s, struct sync_peer *sp, const uint8_t *pay
 	enum recon_status st =
 		recon_initiator_step(sp->sess, s->set, payload, len, &sp->next_req, &have, &need);
 	sp->waiting = false;
-	if (st >= 0) {
+	if (st >= 0 || st == RECON_ERR_ROUNDS) {
 		s->st.rounds++;
-		for (size_t i = 0; i < need.n; i++) {
-			if (sigmsg_pow(need.ids[i]) < s->cfg.min_pow)
-				continue; /* we would not accept it: not worth fetching */
-			if (msgstore_has(s->cfg.store, need.ids[i]))
-				continue;
-			if (!idq_push(&sp->needq, need.ids[i]))
-				break;
-			s->st.ids_need++;
-		}
-		for (size_t i = 0; i < have.n; i++) {
-			if (!idq_push(&sp->haveq, have.ids[i]))
-				break;
-			s->st.ids_have++;
-		}
+		queue_step(s, sp, &need, &have);
 	}
 	recon_ids_free(&have);
 	recon_ids_free(&need);
@@ -378,23 +466,7 @@ static void on_syncresp(struct sync *s, struct sync_peer *sp, const uint8_t *pay
 		peer_misbehaving(sp->peer, OFF_PROTOCOL_ORDER, "syncresp out of order");
 		break;
 	case RECON_ERR_ROUNDS:
-		if (rs->need + rs->have >= RECON_MAX_ROUNDS) {
-			/* Progress in every round on average: a difference too large for one
-			 * session (doc/protocol.md, "Limits"). Go on with a new session once
-			 * this one's ids are fetched and announced. */
-			log_debug(LOG_MSG,
-				  "sync: session with peer=%" PRIu64
-				  " reached %d rounds with %" PRIu64
-				  " ids found; continuing in a new session",
-				  sp->peer->id, RECON_MAX_ROUNDS, rs->need + rs->have);
-			s->st.continued++;
-			session_end(sp);
-			sp->resume = true;
-			break;
-		}
-		s->st.failed++;
-		session_end(sp);
-		peer_misbehaving(sp->peer, OFF_SYNC_ENDLESS, "no convergence");
+		on_rounds_limit(s, sp);
 		break;
 	default:
 		s->st.failed++;
@@ -465,38 +537,51 @@ void sync_on_notfound(struct sync *s, struct sync_peer *sp, const uint8_t id[32]
 
 /* ---- housekeeping ---- */
 
+static bool periodic_candidate(const struct sync_peer *sp)
+{
+	return !sp->sess && !sp->resume && chosen(sp->peer);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sync *s = arg;
 	(void)fd;
 	(void)what;
 	int64_t now = now_secs(s);
-	size_t candidates = 0;
 	for (struct sync_peer *sp = s->peers; sp; sp = sp->next) {
 		if (sp->sess && sp->waiting && now - sp->sent_at >= SYNC_RESPONSE_TIMEOUT) {
 			log_debug(LOG_MSG,
 				  "sync: peer=%" PRIu64 " did not answer; session abandoned",
 				  sp->peer->id);
 			s->st.timed_out++;
+			sp->resume = false;
 			session_end(sp);
 		}
-		if (!sp->sess && chosen(sp->peer)) {
-			candidates++;
-			/* A peer that arrived while the index was loading: its catch-up now. */
-			if (!sp->tried && s->loaded)
-				sync_start(s, sp, NULL);
-		}
+		if (sp->sess || !s->loaded)
+			continue;
+		/* A peer we chose that arrived while the index was loading or the session limit
+		 * was reached: its catch-up now. */
+		if (!sp->tried && chosen(sp->peer))
+			sync_start(s, sp, NULL);
+		/* The next session of a large difference, once its back-off is over and the last
+		 * one's ids are fetched and announced ("limit": the next tick tries again). */
+		else if (sp->resume && now >= sp->resume_at && sp->needq.n == 0 && sp->haveq.n == 0)
+			start(s, sp, true, NULL);
 	}
 	if (!s->loaded || s->cfg.interval <= 0 || now < s->next_periodic)
 		return;
 	s->next_periodic = now + s->cfg.interval;
+	/* Candidates are counted after the loop above, so a peer whose session just started
+	 * there is not one (the pick could land on it and the periodic session be lost). A peer
+	 * waiting to continue a run is not one either: it syncs anyway. */
+	size_t candidates = 0;
+	for (struct sync_peer *sp = s->peers; sp; sp = sp->next)
+		candidates += periodic_candidate(sp);
 	if (candidates == 0)
 		return;
 	uint64_t pick = random_range(candidates);
 	for (struct sync_peer *sp = s->peers; sp; sp = sp->next) {
-		if (sp->sess || !chosen(sp->peer))
-			continue;
-		if (pick-- == 0) {
+		if (periodic_candidate(sp) && pick-- == 0) {
 			sync_start(s, sp, NULL);
 			break;
 		}
@@ -538,7 +623,9 @@ void sync_peer_free(struct sync *s, struct sync_peer *sp)
 			break;
 		}
 	}
+	sp->resume = false;
 	session_end(sp);
+	rolling_bloom_free(sp->seen);
 	idq_free(&sp->needq);
 	idq_free(&sp->haveq);
 	bytebuf_free(&sp->next_req);

@@ -21,8 +21,9 @@ version, second verack), invalid-signature (rejected and remembered: not fetched
 an honest announcer), unrequested, decompression-bomb, flood (inv beyond its bucket; addrv2
 beyond its bucket, counted in addr_rate_limited), broken-promise (-msgrequesttimeout=1: an
 announcer that never delivers; the next announcer is asked), sync-endless (a sync peer whose
-fingerprints never agree: 100 points after 64 round trips), sync-lie (a sync peer that lists
-ids it then answers with notfound). Honest differences (unknown command, notfound, a message
+fingerprints never agree, or that only lists ids the node stores, or claims to lack the same
+ids of the node's every round: 100 points after 64 round trips, no new session), sync-lie (a
+sync peer that lists ids it then answers with notfound). Honest differences (unknown command, notfound, a message
 from the future) cost nothing.
 """
 
@@ -410,6 +411,39 @@ class MisbehaviourTest(P2PDTestFramework):
         node.rpc.syncwithpeer(pid)
         self.expect_gone(p2p, pid, "sync-endless")
         assert_equal(p2p.syncreqs, recon.MAX_ROUNDS)
+
+        # Ids that are no progress do not excuse it: ids the node stores (listed where it has
+        # none, so the step returns them as needed), or the same two ids of its own it claims
+        # to lack every round (announced once; counted once). The node's own messages:
+        for i in range(2):
+            node.rpc.publish("sync-endless", "mine %d" % i)
+        mine = node.rpc.listmessages({"topic": "sync-endless"})
+        ids = sorted(bytes.fromhex(m["id"]) for m in mine)
+        latest = max(m["created_at"] for m in mine)
+
+        def lists_stored(req):
+            since, _, _ = recon.decode_syncreq(req)
+            return recon.encode_syncresp([
+                recon.Range((since + 1, b""), recon.IDLIST, ids=ids),
+                recon.Range(recon.END, recon.FINGERPRINT, fp=os.urandom(recon.FP_LEN))])
+
+        def lacks_the_same(req):
+            # An empty list over the node's two messages: the node finds both missing here.
+            return recon.encode_syncresp([
+                recon.Range((latest + 1, b""), recon.IDLIST, ids=[]),
+                recon.Range(recon.END, recon.FINGERPRINT, fp=os.urandom(recon.FP_LEN))])
+        for what, answer in (("lists ids the node stores", lists_stored),
+                             ("claims to lack the same two ids every round", lacks_the_same)):
+            self.log("sync-endless: a sync peer that %s: still 100 points after %d round "
+                     "trips, no new session" % (what, recon.MAX_ROUNDS))
+            before = node.rpc.getsyncinfo()
+            p2p, pid = self.offender(self.next_source(), p2p=SyncResponder(answer))
+            node.rpc.syncwithpeer(pid)
+            self.expect_gone(p2p, pid, "sync-endless")
+            assert_equal(p2p.syncreqs, recon.MAX_ROUNDS)
+            after = node.rpc.getsyncinfo()
+            assert_equal(after["sessions_continued"], before["sessions_continued"])
+            assert_equal(after["sessions_started"], before["sessions_started"] + 1)
 
     def case_sync_lie(self):
         node = self.nodes[0]
