@@ -21,8 +21,9 @@
  * each id counted once per run of sessions). Then the difference is just large: a new session
  * over the same window goes on once the queues are empty, after a back-off that doubles from
  * SYNC_CONTINUE_DELAY, at most SYNC_MAX_CONTINUED times in a row (then the run stops without
- * points; periodic sessions go on). An id a peer listed in a sync session and then answered
- * with notfound is `sync-lie`. Each syncreq beyond
+ * points; periodic sessions go on). Ids a peer listed in a sync session and then answered with
+ * notfound are `sync-lie`, beyond SYNC_LIE_GRACE plus one per SYNC_LIE_RATIO of its listed ids
+ * it did deliver (an honest peer may prune a message before our getdata). Each syncreq beyond
  * the per-peer rate limit is not answered and is one `flood` offence. A session whose syncresp
  * does not come within SYNC_RESPONSE_TIMEOUT seconds is abandoned without points (the peer may
  * be slow). */
@@ -52,6 +53,8 @@ struct sync_peer;
 #define SYNC_MAX_CONTINUED    8     /* sessions in a row that go on after RECON_MAX_ROUNDS */
 #define SYNC_CONTINUE_DELAY   1     /* seconds before the first of them; doubles each time */
 #define SYNC_SEEN_FILTER      4096  /* recent ids a run of sessions counts once as progress */
+#define SYNC_LIE_GRACE        4     /* listed ids a peer may leave unserved (notfound) ... */
+#define SYNC_LIE_RATIO        32    /* ... plus one per this many listed ids it delivered */
 
 struct sync_config {
 	struct event_base *base;

@@ -24,7 +24,9 @@
  * the next periodic session, and a peer that games the count costs at most that many rounds.
  *
  * Limits and their reasons: SYNC_SEEN_FILTER (4,096 recent ids: only a peer repeating ids
- * needs remembering, and 64 rounds of repeats fit; 22 KB per run of sessions). */
+ * needs remembering, and 64 rounds of repeats fit; 22 KB per run of sessions); SYNC_LIE_GRACE
+ * and SYNC_LIE_RATIO (an honest peer prunes a few listed ids before our getdata: those of the
+ * oldest or the pruned-for-space messages, a tiny share). */
 #include "msg/sync.h"
 
 #include <inttypes.h>
@@ -88,6 +90,7 @@ struct sync_peer {
 	int64_t started;            /* node clock */
 	int64_t sent_at;            /* node clock of the outstanding syncreq */
 	struct idq needq, haveq;
+	uint64_t listed_served, listed_unserved; /* promised ids delivered / answered notfound */
 };
 
 struct sync {
@@ -520,6 +523,7 @@ void sync_on_delivered(struct sync *s, struct sync_peer *sp, const uint8_t id[32
 {
 	if (sp && idmap_remove(sp->promised, id)) {
 		s->st.fetched++;
+		sp->listed_served++;
 		if (sp->needq.n > 0)
 			arm_pump(s);
 	}
@@ -528,11 +532,20 @@ void sync_on_delivered(struct sync *s, struct sync_peer *sp, const uint8_t id[32
 void sync_on_notfound(struct sync *s, struct sync_peer *sp, const uint8_t id[32])
 {
 	(void)s;
-	if (sp && idmap_remove(sp->promised, id)) {
-		char hex[65];
-		hex_encode(hex, id, 32);
-		peer_misbehaving(sp->peer, OFF_SYNC_LIE, hex);
+	if (!sp || !idmap_remove(sp->promised, id))
+		return;
+	char hex[65];
+	hex_encode(hex, id, 32);
+	sp->listed_unserved++;
+	/* An honest peer may have pruned a few listed messages before our getdata came. */
+	if (sp->listed_unserved <= SYNC_LIE_GRACE + sp->listed_served / SYNC_LIE_RATIO) {
+		log_debug(LOG_MSG,
+			  "sync: peer=%" PRIu64 " listed %s and then answered notfound (%" PRIu64
+			  " such, %" PRIu64 " listed ids delivered): within what pruning explains",
+			  sp->peer->id, hex, sp->listed_unserved, sp->listed_served);
+		return;
 	}
+	peer_misbehaving(sp->peer, OFF_SYNC_LIE, hex);
 }
 
 /* ---- housekeeping ---- */
