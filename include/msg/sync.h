@@ -55,6 +55,7 @@ struct sync_peer;
 #define SYNC_SEEN_FILTER      4096  /* recent ids a run of sessions counts once as progress */
 #define SYNC_LIE_GRACE        4     /* listed ids a peer may leave unserved (notfound) ... */
 #define SYNC_LIE_RATIO        32    /* ... plus one per this many listed ids it delivered */
+#define SYNC_OFFERED_FILTER   65536 /* recent (peer, id) pairs sync told a peer about */
 
 struct sync_config {
 	struct event_base *base;
@@ -88,6 +89,10 @@ bool sync_on_message(struct sync *s, struct sync_peer *sp, const char *cmd, cons
  * fetched messages and catch ids a peer listed but cannot serve (sync-lie). */
 void sync_on_delivered(struct sync *s, struct sync_peer *sp, const uint8_t id[32]);
 void sync_on_notfound(struct sync *s, struct sync_peer *sp, const uint8_t id[32]);
+/* We sent the peer the body of message id (it asked with getdata): counted in messages_sent if
+ * sync told the peer about the id (announced as missing at the peer by our session, or listed
+ * in our syncresp to it). sp may be NULL. */
+void sync_on_served(struct sync *s, struct sync_peer *sp, const uint8_t id[32]);
 
 /* Start a session with the peer now. Returns 0, or -1 with why set ("busy": a session with it
  * is running; "limit": SYNC_MAX_SESSIONS are running; "loading": the index is not loaded yet;
@@ -105,10 +110,14 @@ struct sync_stats {
 			     * session goes on */
 	uint64_t answered;  /* syncreqs answered (responder) */
 	uint64_t rounds;    /* syncresps processed (initiator) */
-	uint64_t bytes_sent, bytes_recv; /* syncreq + syncresp payload bytes, both roles */
-	uint64_t ids_need, ids_have;     /* ids queued: to fetch (missing here) / to announce */
-	uint64_t fetched;   /* messages that arrived after a sync session listed them */
+	/* syncreq + syncresp payload bytes, both roles; the inv, getdata and msg traffic that
+	 * sync causes is counted with all such traffic (getpeerinfo), not here */
+	uint64_t bytes_sent, bytes_recv;
+	uint64_t ids_need, ids_have; /* ids queued: to fetch (missing here) / to announce */
+	uint64_t fetched;            /* messages that arrived after a sync session listed them */
 	uint64_t announced; /* ids announced to peers because a session found them missing */
+	uint64_t served;    /* message bodies sent to peers that sync told about them (an
+			     * estimate: see SYNC_OFFERED_FILTER) */
 	size_t active;      /* initiator sessions running */
 };
 void sync_stats(const struct sync *s, struct sync_stats *out);

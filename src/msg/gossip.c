@@ -861,6 +861,7 @@ static void serve(struct gossip *g, struct gpeer *gp)
 		if (msgstore_get(g->cfg.store, id, &raw, &rawlen, NULL) == 1) {
 			peer_send(gp->peer, CMD_MSG, raw, rawlen);
 			gp->st.sent++;
+			sync_on_served(g->sync, gp->sync, id);
 			rolling_bloom_insert(gp->known, id, 32);
 			free(raw);
 		} else {

@@ -24,9 +24,11 @@
  * the next periodic session, and a peer that games the count costs at most that many rounds.
  *
  * Limits and their reasons: SYNC_SEEN_FILTER (4,096 recent ids: only a peer repeating ids
- * needs remembering, and 64 rounds of repeats fit; 22 KB per run of sessions); SYNC_LIE_GRACE
- * and SYNC_LIE_RATIO (an honest peer prunes a few listed ids before our getdata: those of the
- * oldest or the pruned-for-space messages, a tiny share). */
+ * needs remembering, and 64 rounds of repeats fit; 22 KB per run of sessions);
+ * SYNC_OFFERED_FILTER (65,536 (peer, id) pairs node-wide, 350 KB: about four full syncresps of
+ * ids, the most a peer catching up asks for before its next syncreq; only messages_sent
+ * depends on it); SYNC_LIE_GRACE and SYNC_LIE_RATIO (an honest peer prunes a few listed ids
+ * before our getdata: those of the oldest or the pruned-for-space messages, a tiny share). */
 #include "msg/sync.h"
 
 #include <inttypes.h>
@@ -58,8 +60,8 @@
 #define SYNC_PUMP_MS 50
 /* How often timeouts and the periodic session are checked. */
 #define SYNC_TICK_SECS 1
-/* False-positive rate of the seen filter (a repeated id wrongly taken as new, once in a
- * thousand). */
+/* False-positive rate of the seen and offered filters (a repeated id wrongly taken as new, or
+ * a body wrongly counted as served because of sync, once in a thousand). */
 #define SYNC_FILTER_FP 0.001
 /* Value stored in the promised map (the map needs a non-NULL value). */
 static int promised_mark;
@@ -103,6 +105,7 @@ struct sync {
 	struct event *load_ev, *pump_ev, *tick_ev;
 	int64_t next_periodic; /* node clock */
 	struct sync_peer *peers;
+	struct rolling_bloom *offered; /* (peer id, msg id) pairs sync told a peer about */
 	struct sync_stats st;
 };
 
@@ -245,6 +248,15 @@ static void session_end(struct sync_peer *sp)
 	/* Queued ids are still worth fetching and announcing: the pump drains them. */
 }
 
+/* Remember that sync told the peer about id (messages_sent). */
+static void offer(struct sync *s, const struct sync_peer *sp, const uint8_t id[32])
+{
+	uint8_t key[40];
+	memcpy(key, id, 32);
+	memcpy(key + 32, &sp->peer->id, 8);
+	rolling_bloom_insert(s->offered, key, sizeof(key));
+}
+
 static void send_req(struct sync_peer *sp)
 {
 	struct sync *s = sp->s;
@@ -272,6 +284,8 @@ static bool pump_peer(struct sync_peer *sp)
 	if (sp->haveq.n > 0) {
 		size_t n = idq_peek(&sp->haveq, buf, SYNC_ANNOUNCE_SLICE);
 		s->cfg.announce(s->cfg.ctx, sp->peer, (const uint8_t(*)[32])buf, n);
+		for (size_t i = 0; i < n; i++)
+			offer(s, sp, buf[i]);
 		s->st.announced += n;
 		idq_drop(&sp->haveq, n);
 	}
@@ -481,6 +495,22 @@ static void on_syncresp(struct sync *s, struct sync_peer *sp, const uint8_t *pay
 	arm_pump(s);
 }
 
+/* Remember the ids our syncresp lists for the peer (its IDLIST ranges and the ids of its
+ * IDLIST_REPLY ranges): the ones it may ask us for next (messages_sent). */
+static void offer_listed(struct sync *s, const struct sync_peer *sp, const struct bytebuf *resp)
+{
+	struct recon_msg m;
+	if (recon_decode(&m, false, resp->data, resp->len) != 0)
+		return; /* out of memory: only the statistic misses them */
+	for (size_t i = 0; i < m.nranges; i++) {
+		const struct recon_range *r = &m.ranges[i];
+		if (r->mode == RECON_IDLIST || r->mode == RECON_IDLIST_REPLY)
+			for (size_t k = 0; k < r->nids; k++)
+				offer(s, sp, r->ids + k * RECON_ID_LEN);
+	}
+	recon_msg_clear(&m);
+}
+
 static void on_syncreq(struct sync *s, struct sync_peer *sp, const uint8_t *payload, size_t len)
 {
 	s->st.bytes_recv += len;
@@ -499,6 +529,7 @@ static void on_syncreq(struct sync *s, struct sync_peer *sp, const uint8_t *payl
 		peer_send(sp->peer, CMD_SYNCRESP, out.data, out.len);
 		s->st.answered++;
 		s->st.bytes_sent += out.len;
+		offer_listed(s, sp, &out);
 	}
 	bytebuf_free(&out);
 }
@@ -546,6 +577,17 @@ void sync_on_notfound(struct sync *s, struct sync_peer *sp, const uint8_t id[32]
 		return;
 	}
 	peer_misbehaving(sp->peer, OFF_SYNC_LIE, hex);
+}
+
+void sync_on_served(struct sync *s, struct sync_peer *sp, const uint8_t id[32])
+{
+	uint8_t key[40];
+	if (!sp)
+		return;
+	memcpy(key, id, 32);
+	memcpy(key + 32, &sp->peer->id, 8);
+	if (rolling_bloom_contains(s->offered, key, sizeof(key)))
+		s->st.served++;
 }
 
 /* ---- housekeeping ---- */
@@ -660,7 +702,8 @@ struct sync *sync_new(const struct sync_config *cfg, char *err, size_t errlen)
 	s->load_ev = event_new(cfg->base, -1, 0, load_cb, s);
 	s->pump_ev = evtimer_new(cfg->base, pump_cb, s);
 	s->tick_ev = event_new(cfg->base, -1, EV_PERSIST, tick_cb, s);
-	if (!s->set || !s->load_ev || !s->pump_ev || !s->tick_ev) {
+	s->offered = rolling_bloom_new(SYNC_OFFERED_FILTER, SYNC_FILTER_FP);
+	if (!s->set || !s->load_ev || !s->pump_ev || !s->tick_ev || !s->offered) {
 		sync_free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -689,6 +732,7 @@ void sync_free(struct sync *s)
 	if (s->tick_ev)
 		event_free(s->tick_ev);
 	reconset_free(s->set);
+	rolling_bloom_free(s->offered);
 	free(s);
 }
 

@@ -312,7 +312,7 @@ static json_t *rpc_getsyncinfo(struct rpc_call *call, json_t *params, struct rpc
 		return oom(err);
 	json_t *out = json_pack(
 		"{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I, s:o}",
+		"s:I, s:I, s:o}",
 		"loaded", st.loaded, "items", (json_int_t)st.items, "memory", (json_int_t)st.memory,
 		"interval",
 		(json_int_t)args_get_int(call->node->args, "syncinterval", DEFAULT_SYNC_INTERVAL),
@@ -323,7 +323,8 @@ static json_t *rpc_getsyncinfo(struct rpc_call *call, json_t *params, struct rpc
 		(json_int_t)st.rounds, "bytes_sent", (json_int_t)st.bytes_sent, "bytes_recv",
 		(json_int_t)st.bytes_recv, "ids_needed", (json_int_t)st.ids_need, "ids_offered",
 		(json_int_t)st.ids_have, "messages_fetched", (json_int_t)st.fetched,
-		"ids_announced", (json_int_t)st.announced, "sessions", sessions);
+		"ids_announced", (json_int_t)st.announced, "messages_sent", (json_int_t)st.served,
+		"sessions", sessions);
 	return out ? out : oom(err);
 }
 
