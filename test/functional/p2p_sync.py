@@ -3,14 +3,16 @@
 
 - A node that was down while 1,000 messages were published elsewhere comes back and, without
   any command, holds every one of them (getstoreinfo count equal to its peer's); getsyncinfo
-  shows the completed session and the messages it fetched.
+  shows the completed session and the messages it fetched, and on the peer the 1,000 bodies it
+  sent because its syncresps listed them (messages_sent).
 - Two nodes with 10,000 messages in common and 100 different on each side end with the union
   of the two stores after they reconnect (the new connection starts a session); the session
   costs far less than exchanging the id lists.
 - Relay goes on during a large catch-up: a fresh node syncs 10,200 messages from a scripted
   peer that serves them slowly (2,000 a second), and a message another peer announces
   meanwhile is fetched and stored while the catch-up is still running.
-- syncwithpeer starts a session on request; its errors (unknown peer, session running).
+- syncwithpeer starts a session on request; its errors: an unknown peer (-29), a session with
+  that peer still running, and the limit of 8 sessions at once (-1).
 """
 
 import os
@@ -21,7 +23,8 @@ from test_framework.messages import SignedMessage, msg_msg, msg_notfound, msg_ra
 from test_framework.p2p import P2PInterface
 from test_framework import recon
 from test_framework.test_framework import P2PDTestFramework
-from test_framework.util import assert_equal, assert_greater_than, wait_until
+from test_framework.util import (assert_equal, assert_greater_than, assert_raises_rpc_error,
+                                 wait_until)
 
 SECKEY = "0101010101010101010101010101010101010101010101010101010101010101"
 
@@ -126,6 +129,7 @@ class SyncTest(P2PDTestFramework):
         assert_equal(info["sessions_started"], 1)
         assert_equal(info["messages_fetched"], 1000)
         assert_equal(info["ids_needed"], 1000)
+        assert_equal(a.rpc.getsyncinfo()["messages_sent"], 1000)
         self.log("... %d rounds, %d bytes sent, %d received" % (
             info["rounds"], info["bytes_sent"], info["bytes_recv"]))
 
@@ -179,11 +183,19 @@ class SyncTest(P2PDTestFramework):
         slow.stop()
 
         self.log("syncwithpeer errors")
-        try:
-            c.rpc.syncwithpeer(99999)
-            raise AssertionError("syncwithpeer of an unknown peer succeeded")
-        except Exception as e:
-            assert "-29" in repr(e) or "not connected" in repr(e), e
+        assert_raises_rpc_error(-29, "not connected", c.rpc.syncwithpeer, 99999)
+        # Peers that never answer a syncreq: their sessions stay open (for 60 s).
+        silent = [c.add_p2p_connection() for _ in range(8)]
+        ids = [c.wait_for_peer_of(p)["id"] for p in silent]
+        c.rpc.syncwithpeer(ids[0])
+        silent[0].wait_for_message(b"syncreq")
+        assert_raises_rpc_error(-1, "one with this peer is running", c.rpc.syncwithpeer, ids[0])
+        for i in ids[1:]:
+            c.rpc.syncwithpeer(i)
+        assert_equal(len(c.rpc.getsyncinfo()["sessions"]), 8)
+        extra = c.add_p2p_connection()
+        assert_raises_rpc_error(-1, "the session limit is reached", c.rpc.syncwithpeer,
+                                c.wait_for_peer_of(extra)["id"])
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ BASE_SCRIPTS = [
     "feature_prune.py",
     "p2p_request.py",
     "p2p_sync.py",
+    "p2p_sync_limits.py",
     "rpc_waitformessage.py",
     "p2p_invalid_msgs.py",
     "p2p_ping.py",
