@@ -7,25 +7,30 @@
   server goes on answering;
 - concurrent requests are bounded by -rpcworkqueue (2 here): with two waitformessage
   long-polls holding both slots, a third request gets 503; once they end, requests are
-  answered again.
+  answered again;
+- connections are bounded in time (-rpcservertimeout, 2 s here): a client that sends half a
+  request and then nothing is disconnected, not kept forever.
 (Request bodies, 1 MiB, are checked in rpc_misc.py; the 250 ms brake on wrong credentials and
 the cookie's mode in rpc_auth.py; -rpcbind/-rpcallowip in rpc_bind.py.)
 """
 
 import json
 import re
+import socket
 import threading
+import time
 
 from test_framework.test_framework import P2PDTestFramework
 from test_framework.util import assert_equal, wait_until
 
 UPTIME = b'{"method":"uptime","params":[],"id":1}'
+SERVER_TIMEOUT = 2  # -rpcservertimeout, seconds
 
 
 class RpcLimitsTest(P2PDTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
-        self.extra_args = [["-rpcworkqueue=2"]]
+        self.extra_args = [["-rpcworkqueue=2", "-rpcservertimeout=%d" % SERVER_TIMEOUT]]
 
     def run_test(self):
         node = self.nodes[0]
@@ -66,6 +71,25 @@ class RpcLimitsTest(P2PDTestFramework):
         for t in threads:
             t.join(30)
         assert_equal(len(results), 2)
+        assert isinstance(node.rpc.uptime(), int)
+
+        self.log("-rpcservertimeout=%d: half a request, then silence: disconnected" %
+                 SERVER_TIMEOUT)
+        limit = 30 * self.options.timeout_factor
+        with socket.create_connection(("127.0.0.1", node.rpc_port), timeout=limit) as s:
+            start = time.monotonic()
+            s.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            try:
+                while s.recv(4096):
+                    pass  # a reply (408) is fine too; what matters is the close
+            except ConnectionResetError:
+                pass
+            except socket.timeout:
+                raise AssertionError("a silent client was still connected after %d s" % limit)
+            elapsed = time.monotonic() - start
+        # Not closed at once for being incomplete: closed for being idle.
+        assert elapsed >= SERVER_TIMEOUT - 0.5, elapsed
+        self.log("... closed after %.1f s" % elapsed)
         assert isinstance(node.rpc.uptime(), int)
 
 
