@@ -98,6 +98,10 @@ void sync_on_served(struct sync *s, struct sync_peer *sp, const uint8_t id[32]);
  * is running; "limit": SYNC_MAX_SESSIONS are running; "loading": the index is not loaded yet;
  * "nomem"). */
 int sync_start(struct sync *s, struct sync_peer *sp, const char **why);
+/* The once-a-second work: answer timeouts, delayed catch-ups, continued and periodic sessions.
+ * The module's own timer calls it every second; tests call it to step without waiting
+ * for the timer. Loop thread only. */
+void sync_tick(struct sync *s);
 
 struct sync_stats {
 	bool loaded;                            /* the index holds the whole store */

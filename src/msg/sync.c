@@ -599,9 +599,13 @@ static bool periodic_candidate(const struct sync_peer *sp)
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct sync *s = arg;
 	(void)fd;
 	(void)what;
+	sync_tick(arg);
+}
+
+void sync_tick(struct sync *s)
+{
 	int64_t now = now_secs(s);
 	for (struct sync_peer *sp = s->peers; sp; sp = sp->next) {
 		if (sp->sess && sp->waiting && now - sp->sent_at >= SYNC_RESPONSE_TIMEOUT) {
