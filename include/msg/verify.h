@@ -17,6 +17,9 @@ struct verify_pool;
 
 /* Name of each worker thread (at most 15 characters: the kernel's limit). */
 #define VERIFY_THREAD_NAME "p2pd-verify"
+/* Parsed author keys each worker keeps (crypto/keys.h key_cache): about 100 bytes each, so
+ * 400 KiB per worker, enough for the authors of a busy network's recent traffic. */
+#define VERIFY_KEY_CACHE_SLOTS 4096
 /* Most worker threads (-verifythreads). */
 #define VERIFY_MAX_THREADS 16
 /* Jobs waiting at most (queued + being verified): about a second of work for one core. A full

@@ -9,13 +9,17 @@
  * with secure_wipe before the function returns, on every path. */
 #include "crypto/keys.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
+#include <sodium.h>
 
 #include "crypto/hash.h"
+#include "util/bytes.h"
 #include "util/random.h"
 
 /* Draws key_generate makes before it gives up. A uniformly random 32-byte string is an invalid
@@ -82,6 +86,30 @@ int key_generate(uint8_t seckey[32])
 	return -1;
 }
 
+/* Hex digits of a secret key in text. */
+#define KEY_SECKEY_HEX_LEN 64
+
+int key_seckey_parse(uint8_t seckey[32], const char *text, size_t len)
+{
+	char hex[KEY_SECKEY_HEX_LEN + 1];
+
+	memset(seckey, 0, 32);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+		len--;
+	if (len != KEY_SECKEY_HEX_LEN)
+		return -1;
+	memcpy(hex, text, KEY_SECKEY_HEX_LEN);
+	hex[KEY_SECKEY_HEX_LEN] = '\0';
+	/* hex_decode refuses a NUL or any other non-digit among the 64 and clears seckey. */
+	int bad = hex_decode(seckey, 32, hex) != 0 || !key_seckey_valid(seckey);
+	secure_wipe(hex, sizeof(hex));
+	if (bad) {
+		secure_wipe(seckey, 32);
+		return -1;
+	}
+	return 0;
+}
+
 int key_xonly_pubkey(uint8_t out[32], const uint8_t seckey[32])
 {
 	const secp256k1_context *ctx = ctx_get();
@@ -138,12 +166,79 @@ int key_sign_schnorr(uint8_t sig[64], const uint8_t msg32[32], const uint8_t sec
 int key_verify_schnorr(const uint8_t sig[64], const uint8_t *msg, size_t msglen,
 		       const uint8_t pubkey[32])
 {
+	return key_verify_schnorr_cached(NULL, sig, msg, msglen, pubkey);
+}
+
+struct key_cache_entry {
+	bool used;
+	uint8_t key[32];
+	secp256k1_xonly_pubkey parsed;
+};
+
+struct key_cache {
+	size_t slots;
+	uint8_t salt[crypto_shorthash_siphash24_KEYBYTES];
+	struct key_cache_entry *e;
+};
+
+struct key_cache *key_cache_new(size_t slots)
+{
+	if (slots == 0 || slots > KEY_CACHE_MAX_SLOTS)
+		return NULL;
+	struct key_cache *kc = calloc(1, sizeof(*kc));
+	if (!kc)
+		return NULL;
+	kc->e = calloc(slots, sizeof(*kc->e));
+	if (!kc->e) {
+		free(kc);
+		return NULL;
+	}
+	kc->slots = slots;
+	random_bytes(kc->salt, sizeof(kc->salt));
+	return kc;
+}
+
+void key_cache_free(struct key_cache *kc)
+{
+	if (!kc)
+		return;
+	free(kc->e);
+	free(kc);
+}
+
+/* The parsed form of pubkey in *out: from the cache, or parsed (and then stored). Returns 1, or
+ * 0 if pubkey is not a valid x-only key. */
+static int parse_cached(const secp256k1_context *ctx, struct key_cache *kc,
+			secp256k1_xonly_pubkey *out, const uint8_t pubkey[32])
+{
+	if (!kc)
+		return secp256k1_xonly_pubkey_parse(ctx, out, pubkey);
+	uint8_t h[crypto_shorthash_siphash24_BYTES];
+	crypto_shorthash_siphash24(h, pubkey, 32, kc->salt);
+	uint64_t v;
+	memcpy(&v, h, sizeof(v));
+	struct key_cache_entry *e = &kc->e[v % kc->slots];
+	if (e->used && memcmp(e->key, pubkey, 32) == 0) {
+		*out = e->parsed;
+		return 1;
+	}
+	if (!secp256k1_xonly_pubkey_parse(ctx, out, pubkey))
+		return 0;
+	e->used = true;
+	memcpy(e->key, pubkey, 32);
+	e->parsed = *out;
+	return 1;
+}
+
+int key_verify_schnorr_cached(struct key_cache *kc, const uint8_t sig[64], const uint8_t *msg,
+			      size_t msglen, const uint8_t pubkey[32])
+{
 	const secp256k1_context *ctx = ctx_get();
 	secp256k1_xonly_pubkey xonly;
 
 	if (!ctx || (!msg && msglen > 0))
 		return 0;
-	if (!secp256k1_xonly_pubkey_parse(ctx, &xonly, pubkey))
+	if (!parse_cached(ctx, kc, &xonly, pubkey))
 		return 0;
 	return secp256k1_schnorrsig_verify(ctx, sig, msg, msglen, &xonly) == 1;
 }

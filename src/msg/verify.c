@@ -41,6 +41,7 @@ struct verify_pool {
 	verify_done_fn done;
 	void (*batch_end)(void *ctx);
 	void *ctx;
+	struct key_cache *inline_kc; /* threads == 0: the loop's own parsed keys */
 };
 
 static void vlist_push(struct vlist *l, struct vjob *j)
@@ -69,6 +70,8 @@ static void *worker(void *arg)
 	struct verify_pool *vp = arg;
 	/* Shown by top -H and ps -L, and read by bench_ingest to split the node's CPU by role. */
 	pthread_setname_np(pthread_self(), VERIFY_THREAD_NAME);
+	/* Without it (out of memory) every key is parsed: slower, the same verdicts. */
+	struct key_cache *kc = key_cache_new(VERIFY_KEY_CACHE_SLOTS);
 	pthread_mutex_lock(&vp->mu);
 	for (;;) {
 		while (!vp->stop && !vp->in_prio.head && !vp->in.head) {
@@ -80,7 +83,7 @@ static void *worker(void *arg)
 			break;
 		struct vjob *j = vp->in_prio.head ? vlist_pop(&vp->in_prio) : vlist_pop(&vp->in);
 		pthread_mutex_unlock(&vp->mu);
-		j->valid = key_verify_schnorr(j->sig, j->id, 32, j->pubkey) == 1;
+		j->valid = key_verify_schnorr_cached(kc, j->sig, j->id, 32, j->pubkey) == 1;
 		pthread_mutex_lock(&vp->mu);
 		/* One wake-up per burst: the loop takes every result queued by then. The wake-up
 		 * itself (libevent's lock and a write to its notification descriptor) happens
@@ -96,6 +99,7 @@ static void *worker(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&vp->mu);
+	key_cache_free(kc);
 	return NULL;
 }
 
@@ -144,6 +148,8 @@ struct verify_pool *verify_pool_new(struct event_base *base, int threads, verify
 		verify_pool_free(vp, NULL);
 		return NULL;
 	}
+	if (threads == 0)
+		vp->inline_kc = key_cache_new(VERIFY_KEY_CACHE_SLOTS); /* NULL: uncached */
 	for (int i = 0; i < threads; i++) {
 		if (pthread_create(&vp->threads[i], NULL, worker, vp) != 0) {
 			log_error("cannot start verification thread %d", i);
@@ -181,6 +187,7 @@ void verify_pool_free(struct verify_pool *vp, void (*release)(void *job))
 	release_list(vp->out.head, release);
 	if (vp->done_ev)
 		event_free(vp->done_ev);
+	key_cache_free(vp->inline_kc);
 	pthread_cond_destroy(&vp->cv);
 	pthread_mutex_destroy(&vp->mu);
 	free(vp);
@@ -190,7 +197,7 @@ int verify_pool_submit(struct verify_pool *vp, const uint8_t sig[64], const uint
 		       const uint8_t pubkey[32], void *job, bool priority)
 {
 	if (vp->nthreads == 0) {
-		bool valid = key_verify_schnorr(sig, id, 32, pubkey) == 1;
+		bool valid = key_verify_schnorr_cached(vp->inline_kc, sig, id, 32, pubkey) == 1;
 		vp->done(vp->ctx, job, valid);
 		if (vp->batch_end)
 			vp->batch_end(vp->ctx);

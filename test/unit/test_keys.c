@@ -1,6 +1,6 @@
 /* Unit tests for crypto/keys: every row of the official BIP340 test vectors
- * (test/vectors/bip340-test-vectors.csv), invalid secret keys, key generation, and signatures
- * that must not verify. */
+ * (test/vectors/bip340-test-vectors.csv), invalid secret keys, the text form of a secret key,
+ * key generation, and signatures that must not verify. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -116,7 +116,9 @@ static int parse_row(char *line, struct vector *v)
 	return 0;
 }
 
-static void check_vector(const struct vector *v, size_t *signed_rows)
+/* big holds every row's key; tiny has one slot, so consecutive rows evict each other. */
+static void check_vector(const struct vector *v, size_t *signed_rows, struct key_cache *big,
+			 struct key_cache *tiny)
 {
 	if (v->has_seckey) {
 		uint8_t pub[32], sig[64];
@@ -139,6 +141,13 @@ static void check_vector(const struct vector *v, size_t *signed_rows)
 	if (got != (v->expected ? 1 : 0))
 		fail_msg("row %ld: verify returned %d, expected %s", v->index, got,
 			 v->expected ? "TRUE" : "FALSE");
+	/* The same verdict through the parsed-key caches: a miss, then a hit (or a second
+	 * refusal: an invalid key is never stored). */
+	for (int k = 0; k < 2; k++) {
+		if (key_verify_schnorr_cached(big, v->sig, v->msg, v->msglen, v->pubkey) != got ||
+		    key_verify_schnorr_cached(tiny, v->sig, v->msg, v->msglen, v->pubkey) != got)
+			fail_msg("row %ld: a cached verification differs", v->index);
+	}
 }
 
 static void test_bip340_vectors(void **state)
@@ -147,8 +156,11 @@ static void test_bip340_vectors(void **state)
 	char line[VEC_MAX_LINE];
 	size_t rows = 0, signed_rows = 0, valid_rows = 0;
 	FILE *f = open_vectors();
+	struct key_cache *big = key_cache_new(64), *tiny = key_cache_new(1);
 
 	assert_non_null(f);
+	assert_non_null(big);
+	assert_non_null(tiny);
 	assert_non_null(fgets(line, sizeof(line), f)); /* header */
 	assert_int_equal(strncmp(line, "index,secret key,public key", 27), 0);
 	while (fgets(line, sizeof(line), f)) {
@@ -162,13 +174,15 @@ static void test_bip340_vectors(void **state)
 			fail_msg("malformed vector row after %zu rows: %s", rows, line);
 		if ((size_t)v.index != rows)
 			fail_msg("row %ld out of order", v.index);
-		check_vector(&v, &signed_rows);
+		check_vector(&v, &signed_rows, big, tiny);
 		if (v.expected)
 			valid_rows++;
 		free(v.msg);
 		rows++;
 	}
 	fclose(f);
+	key_cache_free(big);
+	key_cache_free(tiny);
 	assert_true(rows >= VEC_MIN_ROWS);
 	assert_true(signed_rows >= 4);
 	assert_true(valid_rows >= 5);
@@ -214,6 +228,70 @@ static void test_invalid_seckeys(void **state)
 	sk[31]--;
 	assert_int_equal(key_seckey_valid(sk), 1);
 	assert_int_equal(key_xonly_pubkey(pub, sk), 0);
+}
+
+/* Expect key_seckey_parse to refuse text (len bytes) and leave the key cleared. */
+static void expect_parse_refused(const char *text, size_t len)
+{
+	uint8_t sk[32];
+	memset(sk, 0xaa, sizeof(sk));
+	if (key_seckey_parse(sk, text, len) != -1)
+		fail_msg("accepted %zu bytes: %.*s", len, (int)len, text);
+	for (size_t i = 0; i < sizeof(sk); i++)
+		assert_int_equal(sk[i], 0);
+}
+
+/* The node key file's text form: 64 hex digits, then only blanks that end lines. */
+static void test_seckey_parse(void **state)
+{
+	(void)state;
+	static const char one[] =
+		"0000000000000000000000000000000000000000000000000000000000000001";
+	static const char mixed[] =
+		"B7E151628AED2A6ABF7158809CF4F3C762E7160F38B4DA56A784D9045190cfef";
+	uint8_t sk[32], want[32];
+	char text[160];
+
+	memset(want, 0, sizeof(want));
+	want[31] = 1;
+	assert_int_equal(key_seckey_parse(sk, one, 64), 0);
+	assert_memory_equal(sk, want, 32);
+	/* Trailing LF, CRLF, spaces: as written by hand or by another system. */
+	static const char *const tails[] = {"\n", "\r\n", "  \n\n", " "};
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", one, tails[i]);
+		assert_int_equal(key_seckey_parse(sk, text, strlen(text)), 0);
+		assert_memory_equal(sk, want, 32);
+	}
+	/* Either case. */
+	assert_int_equal(hex_decode(want, 32, mixed), 0);
+	assert_int_equal(key_seckey_parse(sk, mixed, 64), 0);
+	assert_memory_equal(sk, want, 32);
+	/* Not NUL-terminated: only len bytes are read. */
+	memcpy(text, one, 64);
+	text[64] = 'x';
+	assert_int_equal(key_seckey_parse(sk, text, 64), 0);
+
+	expect_parse_refused("", 0);
+	expect_parse_refused("\n", 1);
+	expect_parse_refused(one, 63);            /* one digit short */
+	expect_parse_refused(text, 65);           /* a 65th character */
+	snprintf(text, sizeof(text), " %s", one); /* a leading blank */
+	expect_parse_refused(text, strlen(text));
+	snprintf(text, sizeof(text), "%s\t", one); /* a tab is not allowed */
+	expect_parse_refused(text, strlen(text));
+	snprintf(text, sizeof(text), "%s00", one); /* 66 digits */
+	expect_parse_refused(text, strlen(text));
+	memcpy(text, one, 65);
+	text[10] = '\0'; /* a NUL among the digits */
+	expect_parse_refused(text, 64);
+	text[10] = 'g'; /* a non-digit */
+	expect_parse_refused(text, 64);
+	/* Hex of an invalid key: zero, the group order n. */
+	expect_parse_refused("0000000000000000000000000000000000000000000000000000000000000000",
+			     64);
+	hex_encode(text, order_n, 32);
+	expect_parse_refused(text, 64);
 }
 
 static void test_generate_sign_verify(void **state)
@@ -265,6 +343,37 @@ static void test_verify_bad_pubkey(void **state)
 	assert_int_equal(key_verify_schnorr(sig, msg, 32, pub), 0);
 }
 
+/* A cached key gives the verdicts of a parsed one: right key, wrong key in the same slot, a
+ * signature by another key, sizes out of range refused. */
+static void test_key_cache(void **state)
+{
+	(void)state;
+	uint8_t ska[32], skb[32], pa[32], pb[32], msg[32] = {7}, sa[64], sb[64], bad[32];
+	struct key_cache *kc = key_cache_new(1);
+
+	assert_null(key_cache_new(0));
+	assert_null(key_cache_new((size_t)KEY_CACHE_MAX_SLOTS + 1));
+	assert_non_null(kc);
+	assert_int_equal(key_generate(ska), 0);
+	assert_int_equal(key_generate(skb), 0);
+	assert_int_equal(key_xonly_pubkey(pa, ska), 0);
+	assert_int_equal(key_xonly_pubkey(pb, skb), 0);
+	assert_int_equal(key_sign_schnorr(sa, msg, ska, NULL), 0);
+	assert_int_equal(key_sign_schnorr(sb, msg, skb, NULL), 0);
+	memset(bad, 0xff, sizeof(bad));
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(key_verify_schnorr_cached(kc, sa, msg, 32, pa), 1);
+		assert_int_equal(key_verify_schnorr_cached(kc, sa, msg, 32, pa), 1);
+		assert_int_equal(key_verify_schnorr_cached(kc, sa, msg, 32, pb), 0);
+		assert_int_equal(key_verify_schnorr_cached(kc, sb, msg, 32, pb), 1);
+		assert_int_equal(key_verify_schnorr_cached(kc, sb, msg, 32, pa), 0);
+		assert_int_equal(key_verify_schnorr_cached(kc, sb, msg, 32, bad), 0);
+		assert_int_equal(key_verify_schnorr_cached(NULL, sa, msg, 32, pa), 1);
+	}
+	key_cache_free(kc);
+	key_cache_free(NULL);
+}
+
 static void test_init_idempotent(void **state)
 {
 	(void)state;
@@ -300,8 +409,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bip340_vectors),
 		cmocka_unit_test(test_invalid_seckeys),
+		cmocka_unit_test(test_seckey_parse),
 		cmocka_unit_test(test_generate_sign_verify),
 		cmocka_unit_test(test_verify_bad_pubkey),
+		cmocka_unit_test(test_key_cache),
 		cmocka_unit_test(test_init_idempotent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
