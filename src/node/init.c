@@ -317,11 +317,7 @@ static int load_node_key(struct node *node)
 	char *text = NULL;
 	size_t len;
 	if (fs_read_file(path, NODEKEY_FILE_MAX, &text, &len) == 0) {
-		while (len > 0 &&
-		       (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-			text[--len] = '\0';
-		int bad = hex_decode(node->node_seckey, 32, text) != 0 ||
-			  !key_seckey_valid(node->node_seckey);
+		int bad = key_seckey_parse(node->node_seckey, text, len) != 0;
 		secure_wipe(text, len);
 		free(text);
 		if (bad)
