@@ -85,6 +85,11 @@ void db_set_failure_handler(struct db *db, db_failure_fn fn, void *ctx);
 
 /* The schema version stored in the open database. */
 uint32_t db_schema_version(const struct db *db);
+/* Decode the value of the schema record ('m' "schema", val of len bytes): a uint32 LE version,
+ * exactly 4 bytes. Returns DB_OPEN_OK with *version set (1 to DB_SCHEMA_VERSION),
+ * DB_OPEN_TOO_NEW with *version the stored, newer version, or DB_OPEN_CORRUPT with *version 0
+ * for any other value (another length, or version 0, which no p2pd writes). db_open uses it. */
+enum db_open_status db_schema_decode(uint32_t *version, const uint8_t *val, size_t len);
 /* Last error message from a failed call (static storage in db; "" when none). */
 const char *db_last_error(const struct db *db);
 

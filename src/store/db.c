@@ -135,24 +135,31 @@ static enum db_open_status check_schema(struct db *db, bool existed, const char 
 		db->schema = DB_SCHEMA_VERSION;
 		return DB_OPEN_OK;
 	}
-	struct cursor c;
-	cursor_init(&c, val, vallen);
-	uint32_t v = cursor_u32le(&c);
-	bool ok = cursor_ok(&c) && c.left == 0;
+	uint32_t v;
+	enum db_open_status st = db_schema_decode(&v, val, vallen);
 	free(val);
-	if (!ok) {
+	if (st == DB_OPEN_CORRUPT)
 		snprintf(err, errlen, "database %s: malformed schema version record", path);
-		return DB_OPEN_CORRUPT;
-	}
-	if (v > DB_SCHEMA_VERSION) {
+	else if (st == DB_OPEN_TOO_NEW)
 		snprintf(err, errlen,
 			 "database %s has schema version %u, newer than this p2pd supports (%u); "
 			 "upgrade p2pd",
 			 path, v, (unsigned)DB_SCHEMA_VERSION);
-		return DB_OPEN_TOO_NEW;
-	}
-	db->schema = v;
-	return DB_OPEN_OK;
+	else
+		db->schema = v;
+	return st;
+}
+
+enum db_open_status db_schema_decode(uint32_t *version, const uint8_t *val, size_t len)
+{
+	struct cursor c;
+	cursor_init(&c, val, len);
+	uint32_t v = cursor_u32le(&c);
+	*version = 0;
+	if (!cursor_ok(&c) || c.left != 0 || v == 0)
+		return DB_OPEN_CORRUPT;
+	*version = v;
+	return v > DB_SCHEMA_VERSION ? DB_OPEN_TOO_NEW : DB_OPEN_OK;
 }
 
 enum db_open_status db_open(struct db **out, const char *path, size_t cache_mb, char *err,

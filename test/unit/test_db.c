@@ -111,6 +111,43 @@ static void test_malformed_schema_and_foreign(void **state)
 	free(dir);
 }
 
+/* The schema record's value alone: 4 bytes LE, 1 to DB_SCHEMA_VERSION. */
+static void test_schema_decode(void **state)
+{
+	(void)state;
+	uint32_t v = 99;
+	static const uint8_t one[4] = {1, 0, 0, 0}, zero[4] = {0, 0, 0, 0};
+	static const uint8_t big[4] = {0, 0, 0, 0x80}, five[5] = {1, 0, 0, 0, 0};
+	uint8_t newer[4] = {DB_SCHEMA_VERSION + 1, 0, 0, 0};
+
+	assert_int_equal(db_schema_decode(&v, one, 4), DB_OPEN_OK);
+	assert_int_equal(v, 1);
+	assert_int_equal(db_schema_decode(&v, newer, 4), DB_OPEN_TOO_NEW);
+	assert_int_equal(v, DB_SCHEMA_VERSION + 1);
+	assert_int_equal(db_schema_decode(&v, big, 4), DB_OPEN_TOO_NEW);
+	assert_int_equal(v, 0x80000000u);
+	/* Version 0 was never written; other lengths are not a version. */
+	assert_int_equal(db_schema_decode(&v, zero, 4), DB_OPEN_CORRUPT);
+	assert_int_equal(v, 0);
+	v = 99;
+	assert_int_equal(db_schema_decode(&v, one, 3), DB_OPEN_CORRUPT);
+	assert_int_equal(v, 0);
+	assert_int_equal(db_schema_decode(&v, five, 5), DB_OPEN_CORRUPT);
+	assert_int_equal(db_schema_decode(&v, NULL, 0), DB_OPEN_CORRUPT);
+
+	/* db_open refuses a stored version 0 like any malformed record. */
+	char *dir = make_tmpdir();
+	struct db *db = open_ok(dir);
+	assert_int_equal(db_put(db, schema_key, 7, zero, 4, true), 0);
+	db_close(db);
+	char err[512];
+	assert_int_equal(db_open(&db, dir, 1, err, sizeof(err)), DB_OPEN_CORRUPT);
+	assert_null(db);
+	assert_non_null(strstr(err, "malformed schema"));
+	rm_rf(dir);
+	free(dir);
+}
+
 static void test_corrupt_refused_and_left_alone(void **state)
 {
 	(void)state;
@@ -198,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_create_put_get_reopen),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_malformed_schema_and_foreign),
+		cmocka_unit_test(test_schema_decode),
 		cmocka_unit_test(test_corrupt_refused_and_left_alone),
 		cmocka_unit_test(test_batch_and_iterate),
 	};
