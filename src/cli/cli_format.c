@@ -332,6 +332,16 @@ static json_int_t int_field(const json_t *obj, const char *name, json_int_t def)
 	return json_is_integer(v) ? json_integer_value(v) : def;
 }
 
+/* a + b, saturated: the counts come from the server's reply and can be anything. */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
 static void summarise(struct text *t, const json_t *net, json_int_t uptime)
 {
 	const char *subver = json_string_value(json_object_get(net, "subversion"));
@@ -339,7 +349,7 @@ static void summarise(struct text *t, const json_t *net, json_int_t uptime)
 	const char *pubkey = json_string_value(json_object_get(net, "nodepubkey"));
 	json_int_t in = int_field(net, "connections_in", 0);
 	json_int_t outc = int_field(net, "connections_out", 0);
-	json_int_t total = int_field(net, "connections", in + outc);
+	json_int_t total = int_field(net, "connections", (json_int_t)add_sat(in, outc));
 
 	text_add(t, "Version: %" PRId64, (int64_t)int_field(net, "version", 0));
 	if (subver)

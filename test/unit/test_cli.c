@@ -285,6 +285,17 @@ static void test_getinfo(void **state)
 	       "error: the server's reply is not getnetworkinfo and uptime results\n");
 	expect(getinfo(401, ""), CLI_EXIT_AUTH, NULL,
 	       "error: Authorization failed: Incorrect rpcuser or rpcpassword\n");
+	/* Without "connections" the total is the sum, saturated: the reply can hold anything
+	 * (fuzz_cli_reply: in + out overflowed). */
+	snprintf(body, sizeof(body),
+		 "[{\"result\":{\"connections_in\":9223372036854775807,\"connections_out\":1},"
+		 "\"error\":null,\"id\":0},%s]",
+		 uptime);
+	struct outcome r = getinfo(200, body);
+	assert_int_equal(r.rc, CLI_EXIT_OK);
+	assert_non_null(
+		strstr(r.o.out, "in 9223372036854775807, out 1, total 9223372036854775807\n"));
+	cli_output_clear(&r.o);
 }
 
 /* ---- -netinfo ---------------------------------------------------------------------------- */
