@@ -325,6 +325,84 @@ def msgstore_db():
           totals(0, 0, 0))
 
 
+def nodekey():
+    """The node key file (fuzz_nodekey): valid keys with the line ends p2pd allows, and the
+    nearest invalid files."""
+    one = "0" * 63 + "1"
+    n = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+    bip = "B7E151628AED2A6ABF7158809CF4F3C762E7160F38B4DA56A784D9045190CFEF"
+    write("nodekey", "valid-lf", one + "\n")
+    write("nodekey", "valid-crlf-upper", bip + "\r\n")
+    write("nodekey", "valid-blank-tail", bip.lower() + "  \n\n")
+    write("nodekey", "valid-n-minus-1", n[:-1] + "0\n")
+    write("nodekey", "order-n", n + "\n")
+    write("nodekey", "zero", "0" * 64 + "\n")
+    write("nodekey", "all-ff", "f" * 64)
+    write("nodekey", "short-63", one[:63] + "\n")
+    write("nodekey", "long-66", one + "00\n")
+    write("nodekey", "leading-space", " " + one + "\n")
+    write("nodekey", "tab-tail", one + "\t\n")
+    write("nodekey", "nul-inside", one[:10] + "\0" + one[11:] + "\n")
+    write("nodekey", "non-hex", one[:20] + "g" + one[21:] + "\n")
+    write("nodekey", "empty", "")
+
+
+def schema():
+    """The schema record's value (fuzz_schema)."""
+    write("schema", "v1", struct.pack("<I", 1))
+    write("schema", "v0", struct.pack("<I", 0))
+    write("schema", "v2-newer", struct.pack("<I", 2))
+    write("schema", "max", struct.pack("<I", 0xFFFFFFFF))
+    write("schema", "short-3", b"\x01\x00\x00")
+    write("schema", "long-5", b"\x01\x00\x00\x00\x00")
+    write("schema", "empty", b"")
+    write("schema", "text", b"xy")
+
+
+def cli_reply():
+    """Server replies as p2p-cli reads them (fuzz_cli_reply): what to interpret (byte 0: single
+    call, -getinfo, -netinfo, batch of 1 + byte0 / 4 % 4), the HTTP status (byte 1: index into
+    200, 401, 403, 404, 500, 503, 0, 204), then the body."""
+    def w(name, sel, st, body):
+        text = body if isinstance(body, str) else json.dumps(body)
+        write("cli_reply", name, bytes([sel, st]) + text.encode())
+
+    def ok(r, i):
+        return {"result": r, "error": None, "id": i}
+    w("reply-string", 0, 0, ok("hello", 1))
+    w("reply-object", 0, 0, ok({"a": [1, 2.5, None, True], "b": "x"}, 1))
+    w("reply-null", 0, 0, ok(None, 1))
+    w("reply-error", 0, 4, {"result": None, "error": {"code": -32601,
+                                                       "message": "Method not found"}, "id": 1})
+    w("reply-warmup", 0, 4, {"result": None, "error": {"code": -28, "message": "Loading"},
+                             "id": 1})
+    w("reply-error-odd", 0, 4, {"result": None, "error": "text", "id": 1})
+    w("reply-401", 0, 1, "")
+    w("reply-not-json", 0, 3, "<html>not found</html>")
+    w("reply-empty-500", 0, 4, "")
+    w("reply-array", 0, 0, "[1,2,3]")
+    net = {"version": 100, "subversion": "/p2pd:0.1.0/", "protocolversion": 80001,
+           "network": "regtest", "nodepubkey": "ab" * 32, "connections_in": 1,
+           "connections_out": 2, "connections": 3}
+    w("getinfo-ok", 1, 0, [ok(net, 0), ok(42, 1)])
+    w("getinfo-bad-uptime", 1, 0, [ok(net, 1), ok("x", 0)])
+    peer = {"id": 1, "addr": "127.0.0.1:1234", "inbound": True, "connection_type": "inbound",
+            "pingtime": 0.001, "lastsend": 1699999990, "lastrecv": 1699999995,
+            "conntime": 1699990000, "subver": "/p2pd:0.1.0/"}
+    peer2 = {"id": 2, "addr": "[::1]:29733", "inbound": False,
+             "connection_type": "outbound-full-relay", "lastsend": 9223372036854775807,
+             "lastrecv": 0, "conntime": -5}
+    local = {"localaddresses": [{"address": "::1", "port": 29733},
+                                {"address": "1.2.3.4", "port": 1}, {"address": 5}]}
+    w("netinfo-ok", 2, 0, [ok([peer, peer2], 0), ok(local, 1)])
+    w("netinfo-empty", 2, 0, [ok([], 0), ok({}, 1)])
+    w("batch4-whole-error", 3 + 4 * 3, 4, {"result": None, "error": {"code": -32600,
+                                                                      "message": "x"}, "id": None})
+    w("batch2-missing-id", 3 + 4 * 1, 0, [ok(1, 0)])
+    w("batch3-one-error", 3 + 4 * 2, 0, [ok(1, 2), {"result": None, "error": {
+        "code": -1, "message": "m"}, "id": 1}, ok(0, 0)])
+
+
 def main():
     addr_text()
     args()
@@ -335,6 +413,9 @@ def main():
     banman_db()
     reputation_db()
     msgstore_db()
+    nodekey()
+    schema()
+    cli_reply()
 
 
 if __name__ == "__main__":
