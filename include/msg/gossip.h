@@ -31,6 +31,7 @@ struct msgstore;
 /* Limits (each with its reason in gossip.c). */
 #define GOSSIP_MAX_INFLIGHT_PER_PEER  100  /* getdata entries awaiting an answer from one peer */
 #define GOSSIP_INFLIGHT_START         16   /* the same for an unproven peer (slow start) */
+#define GOSSIP_MAX_INFLIGHT_PERMITTED 1000 /* the same with noban or relay permission */
 #define GOSSIP_PROBATION_ANNOUNCED    100  /* ids tracked for a peer whose address misbehaved */
 #define GOSSIP_MAX_ANNOUNCED_PER_PEER 5000 /* ids a peer announced that we still track */
 #define GOSSIP_MAX_REQUESTED_PER_PEER                                                         \

@@ -195,12 +195,21 @@ static bool on_probation(const struct gpeer *gp)
 	return !trusted(gp) && (gp->peer->remembered_bad > 0 || gp->peer->discouraged);
 }
 
-/* Requests a peer may have in flight: the full GOSSIP_MAX_INFLIGHT_PER_PEER for outbound and
- * trusted peers; anyone else starts with GOSSIP_INFLIGHT_START (1 on probation) and earns a
- * slot per valid first delivery (slow start), so a new peer full of invalid signatures costs a
- * few verifications before its first one fails and it is cut off. */
+/* Requests a peer may have in flight: GOSSIP_MAX_INFLIGHT_PERMITTED for a peer the operator
+ * vouches for (noban or relay permission), the full GOSSIP_MAX_INFLIGHT_PER_PEER for outbound
+ * peers; anyone else starts with GOSSIP_INFLIGHT_START (1 on probation) and earns a slot per
+ * valid first delivery (slow start), so a new peer full of invalid signatures costs a few
+ * verifications before its first one fails and it is cut off.
+ *
+ * The window is a bandwidth-delay product: one peer delivers at most window / round trip
+ * messages a second (100 over a 100 ms link: 1,000/s; on a loaded machine the round trip
+ * includes the time the peer waits for a core). A permitted peer is a bulk source or a node of
+ * the operator's own, so it gets ten times the window. Memory does not grow with it: bodies
+ * are fetched only while the verification backlog has room (have_capacity). */
 static size_t inflight_cap(const struct gpeer *gp)
 {
+	if (gp->peer->perms & (NET_PERM_NOBAN | NET_PERM_RELAY))
+		return GOSSIP_MAX_INFLIGHT_PERMITTED;
 	if (trusted(gp))
 		return GOSSIP_MAX_INFLIGHT_PER_PEER;
 	uint64_t cap = (on_probation(gp) ? 1 : GOSSIP_INFLIGHT_START) + earned_slots(gp);

@@ -6,9 +6,9 @@
   delivers, and the message is stored.
 - `notfound` from the asked announcer makes the node ask the next one at once (a node with the
   default 30 s timeout, so only the notfound can explain the quick request).
-- In-flight cap: a trusted peer (relay permission; outbound peers alike) that announces 150 ids
-  and never answers has at most 100 requested;
-  a notfound for 10 of them frees 10 slots, which go to 10 of the other 50 announced ids.
+- In-flight cap: a peer with relay permission that announces 1,050 ids and never answers has
+  at most 1,000 requested, an outbound peer 100 of 150; a notfound for 10 of them frees 10
+  slots, which go to 10 of the other 50 announced ids.
 - Slow start: on a node that has never heard from the address, a new inbound peer gets at most
   16 requests in flight (GOSSIP_INFLIGHT_START), and one more per valid message it delivers
   first: after delivering its first 16 it has 16 + 16 = 32 in flight.
@@ -26,6 +26,7 @@ from test_framework.util import assert_equal, assert_greater_than_or_equal, wait
 
 REQUEST_TIMEOUT = 2
 MAX_INFLIGHT = 100
+MAX_INFLIGHT_PERMITTED = 1000
 INFLIGHT_START = 16
 
 
@@ -92,33 +93,48 @@ class RequestTest(P2PDTestFramework):
         second.peer_disconnect()
 
     def test_inflight_cap(self):
-        self.log("in-flight cap: 150 ids announced by a trusted peer that never answers")
+        self.log("in-flight cap: a peer with relay permission that never answers gets %d requests"
+                 % MAX_INFLIGHT_PERMITTED)
         node = self.nodes[1]
         peer = node.add_p2p_connection(getdata_mode="ignore")
         node.wait_for_peer_of(peer)
-        ids = [os.urandom(32) for _ in range(150)]
+        self.check_cap(node, peer, MAX_INFLIGHT_PERMITTED)
+        peer.peer_disconnect()
+
+        self.log("in-flight cap: an outbound peer (no permission) that never answers gets %d"
+                 % MAX_INFLIGHT)
+        node = self.nodes[2]
+        peer = node.add_outbound_p2p_connection(getdata_mode="ignore")
+        node.wait_for_peer_of(peer)
+        self.check_cap(node, peer, MAX_INFLIGHT)
+        peer.peer_disconnect()
+
+    def check_cap(self, node, peer, cap):
+        """peer announces cap + 50 ids and never answers: cap are requested; a notfound for 10
+        frees 10 slots, which go to 10 of the 50 still waiting."""
+        ids = [os.urandom(32) for _ in range(cap + 50)]
         peer.announce_ids(ids)
-        peer.wait_until(lambda: len(peer.getdata_received) >= MAX_INFLIGHT, timeout=10,
-                        what="%d requested ids" % MAX_INFLIGHT)
+        peer.wait_until(lambda: len(peer.getdata_received) >= cap, timeout=10,
+                        what="%d requested ids" % cap)
         peer.sync_with_ping()
-        assert_equal(len(peer.getdata_received), MAX_INFLIGHT)
-        assert_equal(len(set(peer.getdata_received)), MAX_INFLIGHT)
+        assert_equal(len(peer.getdata_received), cap)
+        assert_equal(len(set(peer.getdata_received)), cap)
         assert set(peer.getdata_received) <= set(ids)
         c = node.msg_counters_of(peer)
-        assert_equal(c["msgs_inflight"], MAX_INFLIGHT)
-        assert_equal(c["msgs_requested"], MAX_INFLIGHT)
-        assert_equal(c["msgs_announced"], 150)
+        assert_equal(c["msgs_inflight"], cap)
+        assert_equal(c["msgs_requested"], cap)
+        assert_equal(c["msgs_announced"], cap + 50)
 
         self.log("... a notfound for 10 frees 10 slots for the ids still waiting")
         answered = peer.getdata_received[:10]
         peer.send_message(msg_notfound(answered))
-        peer.wait_until(lambda: len(peer.getdata_received) >= MAX_INFLIGHT + 10, timeout=10,
+        peer.wait_until(lambda: len(peer.getdata_received) >= cap + 10, timeout=10,
                         what="10 more requests")
         peer.sync_with_ping()
-        assert_equal(len(peer.getdata_received), MAX_INFLIGHT + 10)
-        assert_equal(len(set(peer.getdata_received)), MAX_INFLIGHT + 10)
+        assert_equal(len(peer.getdata_received), cap + 10)
+        assert_equal(len(set(peer.getdata_received)), cap + 10)
         c = node.msg_counters_of(peer)
-        assert_equal(c["msgs_inflight"], MAX_INFLIGHT)
+        assert_equal(c["msgs_inflight"], cap)
         assert_equal(c["msgs_notfound"], 10)  # ids answered notfound, not notfound messages
         assert_equal(peer.errors, [])
 
