@@ -12,11 +12,11 @@
  * time of the node's threads (by role) and of the peers is divided by N. It prints tables and
  * one JSON line for doc/benchmarks.md. A standalone program, never run by make check.
  *
- * Usage: bench_ingest [-n=N] [-threads=T[,T...]] [-timeout=SECS] [-refill] [-peer-nice=N] [-v]
- *                     [-p2pd=PATH]
+ * Usage: bench_ingest [-n=N] [-threads=T[,T...]] [-timeout=SECS] [-refill] [-peer-nice=N]
+ *                     [-hold=SECS] [-v] [-p2pd=PATH]
  * (p2pd defaults to ../../src/p2pd next to this program, as in a build directory; -refill is a
  * diagnostic mode, see refill(); -peer-nice runs the flooder and observer at that nice level,
- * see peer_thread_main()) */
+ * see peer_thread_main(); -hold keeps a node that timed out running that long, for p2p-cli) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +79,8 @@
 /* How long the node may take to listen, and to exit after SIGTERM. */
 #define BENCH_START_US (30 * 1000000)
 #define BENCH_STOP_US  (10 * 1000000)
+/* Ids a timed-out run lists that the observer never saw. */
+#define BENCH_SHOW_UNSEEN 10
 /* Parsed-key cache of the raw measurement: room for every author. */
 #define BENCH_KEY_CACHE_SLOTS 1024
 /* Most threads of the parallel raw verification (the largest -threads value). */
@@ -1022,7 +1024,7 @@ static int node_cpu_read(pid_t pid, struct node_cpu *out)
 /* Start a node with threads verification threads, flood it, stop it. Returns 0 (res filled;
  * res->timed_out when the deadline passed) or -1 on an error. */
 static int run_node(const struct corpus *c, const char *p2pd, int threads, int64_t timeout_s,
-		    bool refill, bool verbose, int peer_nice, struct run_result *res)
+		    bool refill, bool verbose, int peer_nice, int hold_s, struct run_result *res)
 {
 	struct node_proc np;
 	struct run r;
@@ -1065,6 +1067,27 @@ static int run_node(const struct corpus *c, const char *p2pd, int threads, int64
 	res->ingest_per_s = res->seconds > 0 ? (double)r.nseen / res->seconds : 0;
 	if (ret != 0)
 		node_print_log(&np);
+	if (ret == 1) {
+		/* Which ids the observer never saw, and what the node can still be asked. */
+		size_t shown = 0;
+		for (size_t i = 0; i < c->n && shown < BENCH_SHOW_UNSEEN; i++) {
+			if (r.seen[i])
+				continue;
+			char hex[65];
+			for (int k = 0; k < 32; k++)
+				snprintf(hex + 2 * k, 3, "%02x", c->ids[i][k]);
+			fprintf(stderr, "not announced to the observer: %s (served %d)\n", hex,
+				r.served[i]);
+			shown++;
+		}
+		if (hold_s > 0 && np.pid > 0) {
+			fprintf(stderr,
+				"holding the node for %d s: p2p-cli -regtest -datadir=%s "
+				"-rpcport=%u ...\n",
+				hold_s, np.datadir, np.rpcport);
+			sleep((unsigned)hold_s);
+		}
+	}
 	conn_close(&r.flood);
 	conn_close(&r.obs);
 	node_stop(&np);
@@ -1083,6 +1106,7 @@ struct options {
 	int64_t timeout_s;
 	bool refill, verbose;
 	int peer_nice;
+	int hold_s;
 	char p2pd[PATH_MAX];
 };
 
@@ -1134,6 +1158,11 @@ static int parse_options(struct options *o, int argc, char **argv)
 			if (v < 0 || v > 19)
 				return -1;
 			o->peer_nice = (int)v;
+		} else if (strncmp(a, "-hold=", 6) == 0) {
+			long v = strtol(a + 6, NULL, 10);
+			if (v < 0 || v > 3600)
+				return -1;
+			o->hold_s = (int)v;
 		} else if (strncmp(a, "-p2pd=", 6) == 0) {
 			snprintf(o->p2pd, sizeof(o->p2pd), "%s", a + 6);
 		} else {
@@ -1219,7 +1248,7 @@ int main(int argc, char **argv)
 	if (parse_options(&o, argc, argv) != 0) {
 		fprintf(stderr,
 			"usage: %s [-n=N] [-threads=T[,T...]] [-timeout=SECS] [-refill] "
-			"[-peer-nice=0..19] [-v] [-p2pd=PATH]\n",
+			"[-peer-nice=0..19] [-hold=SECS] [-v] [-p2pd=PATH]\n",
 			argv[0]);
 		return 2;
 	}
@@ -1263,7 +1292,7 @@ int main(int argc, char **argv)
 		rs[nr].raw_parse_per_s = raw_parse;
 		fflush(stdout);
 		if (run_node(&c, o.p2pd, o.threads[i], o.timeout_s, o.refill, o.verbose,
-			     o.peer_nice, &rs[nr]) != 0) {
+			     o.peer_nice, o.hold_s, &rs[nr]) != 0) {
 			status = 1;
 			break;
 		}
