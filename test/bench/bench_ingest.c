@@ -659,6 +659,10 @@ struct run {
 	size_t refill_due; /* bodies served since the last refill */
 	uint64_t getdata_frames, getdata_entries, reannounced, unknown_ids;
 	int64_t t_first_inv, t_done, last_progress;
+	int64_t t_last_seen; /* the observer's latest new id */
+	const char *cli;     /* p2p-cli, to ask the node about ids the observer never saw */
+	const struct node_proc *np;
+	uint64_t stored_unannounced; /* ids the node stored but never announced to the observer */
 	double peer_cpu_s; /* CPU time of the thread that ran run_loop (flooder and observer) */
 };
 
@@ -676,7 +680,7 @@ struct run_result {
 	struct node_cpu cpu;                      /* the node's CPU during the run */
 	double peer_cpu_s;                        /* the flooder's and observer's */
 	size_t seen;
-	uint64_t getdata_frames, getdata_entries, reannounced;
+	uint64_t getdata_frames, getdata_entries, reannounced, stored_unannounced;
 	bool timed_out;
 };
 
@@ -805,13 +809,63 @@ static int on_inv(struct run *r, const uint8_t *payload, size_t len)
 		if (k >= 0 && !r->seen[k]) {
 			r->seen[k] = 1;
 			r->nseen++;
-			r->last_progress = clock_mono_us();
+			r->last_progress = r->t_last_seen = clock_mono_us();
 		}
 	}
 	free(e);
 	if (r->nseen == r->c->n && r->t_done == 0)
 		r->t_done = clock_mono_us();
 	return 0;
+}
+
+/* Whether the node stores id: `p2p-cli getmessage` exits 0. 1 yes, 0 no, -1 cannot ask. */
+static int node_has(const struct run *r, const uint8_t id[32])
+{
+	char hex[65], datadir[PATH_MAX + 16], rpcport[32];
+	for (int k = 0; k < 32; k++)
+		snprintf(hex + 2 * k, 3, "%02x", id[k]);
+	snprintf(datadir, sizeof(datadir), "-datadir=%s", r->np->datadir);
+	snprintf(rpcport, sizeof(rpcport), "-rpcport=%u", r->np->rpcport);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0) {
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		execl(r->cli, r->cli, "-regtest", datadir, rpcport, "getmessage", hex,
+		      (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) > 1)
+		return -1;
+	return WEXITSTATUS(status) == 0;
+}
+
+/* Every body served and nothing moving: ask the node about the ids the observer has not seen
+ * (a few at most). An id it stored was accepted; it was not announced to the observer because
+ * the node's filter of what the observer knows answered "known" (a false positive, rate
+ * KNOWN_FILTER_FP, about one run of N = 100,000 in ten or more). Such ids count as accepted at
+ * the time of the observer's last new id. Returns how many it found. */
+static size_t settle_unannounced(struct run *r)
+{
+	if (!r->cli || r->nserved < r->c->n || r->c->n - r->nseen > BENCH_SHOW_UNSEEN)
+		return 0;
+	size_t found = 0;
+	for (size_t i = 0; i < r->c->n; i++) {
+		if (r->seen[i] || node_has(r, r->c->ids[i]) != 1)
+			continue;
+		r->seen[i] = 1;
+		r->nseen++;
+		r->stored_unannounced++;
+		found++;
+	}
+	if (found > 0 && r->nseen == r->c->n && r->t_done == 0)
+		r->t_done = r->t_last_seen;
+	return found;
 }
 
 /* Handle one frame from the node on connection c. Returns 0 or -1. */
@@ -907,6 +961,8 @@ static int run_loop_timed(struct run *r, int64_t deadline)
 			if (announce_more(r) != 0 || (r->refill && refill(r) != 0))
 				return -1;
 			if (now - r->last_progress > BENCH_STALL_US) {
+				if (settle_unannounced(r) > 0 && r->t_done != 0)
+					break;
 				if (announce_again(r) != 0)
 					return -1;
 				r->last_progress = now;
@@ -1030,6 +1086,12 @@ static int run_node(const struct corpus *c, const char *p2pd, int threads, int64
 	struct run r;
 	memset(&r, 0, sizeof(r));
 	r.c = c;
+	r.np = &np;
+	/* p2p-cli next to p2pd (both in src/ of a build directory). */
+	char cli[PATH_MAX];
+	const char *slash = strrchr(p2pd, '/');
+	snprintf(cli, sizeof(cli), "%.*sp2p-cli", slash ? (int)(slash - p2pd + 1) : 0, p2pd);
+	r.cli = access(cli, X_OK) == 0 ? cli : NULL;
 	r.refill = refill;
 	r.verbose = verbose;
 	r.flood.fd = r.obs.fd = -1;
@@ -1062,6 +1124,7 @@ static int run_node(const struct corpus *c, const char *p2pd, int threads, int64
 	res->getdata_frames = r.getdata_frames;
 	res->getdata_entries = r.getdata_entries;
 	res->reannounced = r.reannounced;
+	res->stored_unannounced = r.stored_unannounced;
 	int64_t end = r.t_done ? r.t_done : clock_mono_us();
 	res->seconds = r.t_first_inv ? (double)(end - r.t_first_inv) / 1e6 : 0;
 	res->ingest_per_s = res->seconds > 0 ? (double)r.nseen / res->seconds : 0;
@@ -1201,6 +1264,11 @@ static void print_results(const struct options *o, const struct run_result *rs, 
 		       r->threads <= 1 ? ">= 0.8" : "> 1.5", (unsigned long long)r->getdata_frames,
 		       (unsigned long long)r->getdata_entries, (unsigned long long)r->reannounced,
 		       r->timed_out ? "  TIMED OUT" : "");
+		if (r->stored_unannounced > 0)
+			printf("         %llu stored but never announced to the observer (its "
+			       "known "
+			       "filter's false positive): counted as accepted\n",
+			       (unsigned long long)r->stored_unannounced);
 	}
 	printf("\nCPU per accepted message (us; user + system):\n%-8s %8s %8s %8s %8s %8s %8s "
 	       "%12s\n",
@@ -1224,9 +1292,8 @@ static void print_results(const struct options *o, const struct run_result *rs, 
 		       "\"getdata_frames\":%llu,\"getdata_entries\":%llu,\"reannounced\":%llu,"
 		       "\"cpu_us_per_msg\":{\"loop\":%.1f,\"verify\":%.1f,\"other\":%.1f,"
 		       "\"peer\":%.1f},\"two_core_bound\":%.3f,\"raw_parallel_per_s\":%.0f,"
-		       "\"raw_parse_verify_per_s\":%.0f,\"raw_before_per_s\":%.0f,\"raw_after_per_"
-		       "s\":%.0f,"
-		       "\"timed_out\":%s}",
+		       "\"raw_parse_verify_per_s\":%.0f,\"raw_before_per_s\":%.0f,"
+		       "\"raw_after_per_s\":%.0f,\"stored_unannounced\":%llu,\"timed_out\":%s}",
 		       i ? "," : "", r->threads, r->seen, r->seconds, r->ingest_per_s, r->raw_per_s,
 		       r->raw_per_s > 0 ? r->ingest_per_s / r->raw_per_s : 0,
 		       (unsigned long long)r->getdata_frames,
@@ -1234,7 +1301,7 @@ static void print_results(const struct options *o, const struct run_result *rs, 
 		       per_msg_us(r->cpu.loop, r), per_msg_us(r->cpu.verify, r),
 		       per_msg_us(r->cpu.other, r), per_msg_us(r->peer_cpu_s, r), two_core_bound(r),
 		       r->par_per_s, r->raw_parse_per_s, r->raw_before_per_s, r->raw_after_per_s,
-		       r->timed_out ? "true" : "false");
+		       (unsigned long long)r->stored_unannounced, r->timed_out ? "true" : "false");
 	}
 	printf("]}\n");
 }
