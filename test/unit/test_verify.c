@@ -48,6 +48,41 @@ static void done(void *ctx, void *jp, bool valid)
 static uint8_t sk[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
 			 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
+/* How long a test waits for its results at most (only against a hang: under valgrind, which
+ * runs one thread at a time, 200 verifications take tens of seconds). */
+#define WAIT_US (120 * 1000000)
+
+static void tick_noop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Run the loop until cond(ctx) or WAIT_US, blocking between events (a loop that spins starves
+ * the workers under valgrind); a 50 ms timer bounds each wait. */
+static void loop_until(struct event_base *base, bool (*cond)(void *ctx), void *ctx)
+{
+	struct event *tick = event_new(base, -1, EV_PERSIST, tick_noop, NULL);
+	struct timeval tv = {0, 50000};
+	assert_non_null(tick);
+	event_add(tick, &tv);
+	int64_t end = clock_mono_us() + WAIT_US;
+	while (!cond(ctx) && clock_mono_us() < end)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(tick);
+}
+
+static bool all_delivered(void *ctx)
+{
+	return ((struct results *)ctx)->delivered >= NJOBS;
+}
+
+static bool none_pending(void *ctx)
+{
+	return verify_pool_pending(ctx) == 0;
+}
+
 static void run(int threads)
 {
 	struct event_base *base = event_base_new();
@@ -67,9 +102,7 @@ static void run(int threads)
 			sig[5] ^= 0x40;
 		assert_int_equal(verify_pool_submit(vp, sig, id, pub, &jobs[i], false), 0);
 	}
-	int64_t end = clock_mono_us() + 10000000;
-	while (r.delivered < NJOBS && clock_mono_us() < end)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	loop_until(base, all_delivered, &r);
 	assert_int_equal(r.delivered, NJOBS);
 	assert_false(r.wrong_thread);
 	assert_int_equal(verify_pool_pending(vp), 0);
@@ -143,9 +176,7 @@ static void done_order(void *ctx, void *jp, bool valid)
 
 static void drain(struct event_base *base, struct verify_pool *vp)
 {
-	int64_t end = clock_mono_us() + 20000000;
-	while (verify_pool_pending(vp) > 0 && clock_mono_us() < end)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	loop_until(base, none_pending, vp);
 	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 }
 
