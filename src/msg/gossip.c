@@ -171,10 +171,16 @@ static uint64_t earned_slots(const struct gpeer *gp)
 	return p->first_deliveries + (uint64_t)remembered;
 }
 
-/* Outbound (we chose it) or given noban or relay permission by the operator. */
+/* Given noban or relay permission by the operator. */
+static bool permitted(const struct gpeer *gp)
+{
+	return (gp->peer->perms & (NET_PERM_NOBAN | NET_PERM_RELAY)) != 0;
+}
+
+/* Outbound (we chose it) or permitted. */
 static bool trusted(const struct gpeer *gp)
 {
-	return gp->outbound || (gp->peer->perms & (NET_PERM_NOBAN | NET_PERM_RELAY));
+	return gp->outbound || permitted(gp);
 }
 
 /* A peer that proved itself: we chose it (outbound), the operator trusts it (noban or relay
@@ -208,9 +214,9 @@ static bool on_probation(const struct gpeer *gp)
  * are fetched only while the verification backlog has room (have_capacity). */
 static size_t inflight_cap(const struct gpeer *gp)
 {
-	if (gp->peer->perms & (NET_PERM_NOBAN | NET_PERM_RELAY))
+	if (permitted(gp))
 		return GOSSIP_MAX_INFLIGHT_PERMITTED;
-	if (trusted(gp))
+	if (gp->outbound)
 		return GOSSIP_MAX_INFLIGHT_PER_PEER;
 	uint64_t cap = (on_probation(gp) ? 1 : GOSSIP_INFLIGHT_START) + earned_slots(gp);
 	return cap > GOSSIP_MAX_INFLIGHT_PER_PEER ? GOSSIP_MAX_INFLIGHT_PER_PEER : (size_t)cap;

@@ -822,8 +822,7 @@ static int on_inv(struct run *r, const uint8_t *payload, size_t len)
 static int node_has(const struct run *r, const uint8_t id[32])
 {
 	char hex[65], datadir[PATH_MAX + 16], rpcport[32];
-	for (int k = 0; k < 32; k++)
-		snprintf(hex + 2 * k, 3, "%02x", id[k]);
+	hex_encode(hex, id, 32);
 	snprintf(datadir, sizeof(datadir), "-datadir=%s", r->np->datadir);
 	snprintf(rpcport, sizeof(rpcport), "-rpcport=%u", r->np->rpcport);
 	pid_t pid = fork();
@@ -1137,8 +1136,7 @@ static int run_node(const struct corpus *c, const char *p2pd, int threads, int64
 			if (r.seen[i])
 				continue;
 			char hex[65];
-			for (int k = 0; k < 32; k++)
-				snprintf(hex + 2 * k, 3, "%02x", c->ids[i][k]);
+			hex_encode(hex, c->ids[i], 32);
 			fprintf(stderr, "not announced to the observer: %s (served %d)\n", hex,
 				r.served[i]);
 			shown++;
